@@ -1,0 +1,81 @@
+import { tracer } from "./tracer.ts";
+
+/** Log levels in increasing severity; the level lands in the `level` field Datadog reads. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+const SEVERITY: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Fields attached to a log line; never put a secret or a business outcome in `status`. */
+export type LogFields = Record<string, unknown>;
+
+/** A structured JSON logger writing one object per line. */
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger whose lines all carry `fields` too (e.g. the request id). */
+  child(fields: LogFields): Logger;
+}
+
+/** Where log lines go: stdout in services, an array in tests. */
+export type LogSink = (line: string) => void;
+
+const encoder = new TextEncoder();
+/** Writes a line to stdout synchronously so a crash never loses what was logged before it. */
+export const stdoutSink: LogSink = (line) => {
+  Deno.stdout.writeSync(encoder.encode(line + "\n"));
+};
+
+/** Options of {@linkcode createLogger}. */
+export interface LoggerOptions {
+  service: string;
+  level?: LogLevel;
+  sink?: LogSink;
+  fields?: LogFields;
+}
+
+// Datadog reads these as the log's own attributes; a caller's field must not overwrite them.
+const RESERVED = new Set(["status", "level", "message", "timestamp", "dd", "service"]);
+
+/**
+ * Creates a JSON logger. Each line has `timestamp`, `level`, `message`, `service`, the
+ * caller's fields and, inside a span, `dd.trace_id`/`dd.span_id`/`dd.service`/`dd.env`/
+ * `dd.version` as dd-trace's log injection writes them. A caller field named like a
+ * reserved attribute (e.g. `status`) is renamed with a `_field` suffix instead of
+ * silently changing the log's severity.
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  const min = SEVERITY[options.level ?? "info"];
+  const sink = options.sink ?? stdoutSink;
+  const make = (base: LogFields): Logger => {
+    const write = (level: LogLevel, message: string, fields?: LogFields) => {
+      if (SEVERITY[level] < min) return;
+      const record: LogFields = {
+        timestamp: new Date().toISOString(),
+        level,
+        message,
+        service: options.service,
+      };
+      for (const source of [base, fields]) {
+        if (!source) continue;
+        for (const [key, value] of Object.entries(source)) {
+          if (value === undefined) continue;
+          record[RESERVED.has(key) ? `${key}_field` : key] = value instanceof Error
+            ? { kind: value.name, message: value.message }
+            : value;
+        }
+      }
+      const span = tracer.scope().active();
+      if (span) tracer.inject(span.context(), "log", record);
+      sink(JSON.stringify(record));
+    };
+    return {
+      debug: (m, f) => write("debug", m, f),
+      info: (m, f) => write("info", m, f),
+      warn: (m, f) => write("warn", m, f),
+      error: (m, f) => write("error", m, f),
+      child: (fields) => make({ ...base, ...fields }),
+    };
+  };
+  return make(options.fields ?? {});
+}

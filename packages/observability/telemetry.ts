@@ -1,0 +1,30 @@
+import type { BaseConfig } from "./config.ts";
+import { createLogger, type Logger, type LogSink } from "./logger.ts";
+import { createDogStatsdMetrics, type Metrics } from "./metrics.ts";
+
+/** A service's logger and metrics client. */
+export interface Telemetry {
+  log: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * Creates the logger and the DogStatsD client of a service from its base configuration,
+ * every metric tagged with `service`, `env` and `version`.
+ */
+export function createTelemetry(config: BaseConfig, sink?: LogSink): Telemetry {
+  const log = createLogger({ service: config.service, level: config.logLevel, sink });
+  let warned = false;
+  const metrics = createDogStatsdMetrics({
+    host: config.agentHost,
+    port: config.dogstatsdPort,
+    globalTags: { service: config.service, env: config.env, version: config.version },
+    onError: (error) => {
+      // An absent Agent must not flood the logs: say it once.
+      if (warned) return;
+      warned = true;
+      log.warn("metrics_send_failed", { error });
+    },
+  });
+  return { log, metrics };
+}

@@ -1,0 +1,102 @@
+import type { Context } from "hono";
+import type { z } from "zod";
+import { HttpError } from "./errors.ts";
+
+/** The largest JSON body any service accepts, in bytes. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+/** Turns a zod issue list into one 400 naming the first bad field. */
+export function validationError(error: z.ZodError): HttpError {
+  const issue = error.issues[0];
+  const keys = (issue as { keys?: string[] }).keys;
+  const path = [
+    ...issue.path.map(String),
+    ...(issue.code === "unrecognized_keys" && keys ? [keys[0]] : []),
+  ];
+  const field = path.join(".") || "body";
+  const message = issue.code === "unrecognized_keys"
+    ? `Unknown field '${field}'`
+    : `Invalid '${field}': ${issue.message}`;
+  return new HttpError(400, "invalid_request", message, { field });
+}
+
+/** Validates `value` with `schema`, throwing a 400 that names the bad field. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(result.error);
+  return result.data;
+}
+
+/**
+ * Reads and validates a JSON request body: 415 unless it is JSON, 413 when it is larger
+ * than {@linkcode MAX_BODY_BYTES}, 400 when it does not parse or does not fit `schema`.
+ */
+export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
+    throw new HttpError(
+      415,
+      "unsupported_media_type",
+      "Cannot read body: expected Content-Type application/json",
+      {
+        field: "content-type",
+      },
+    );
+  }
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const bytes = await readCapped(c.req.raw.body, MAX_BODY_BYTES);
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    throw new HttpError(400, "invalid_json", "Cannot parse body: expected a JSON object", {
+      field: "body",
+    });
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new HttpError(400, "invalid_json", "Cannot parse body: expected a JSON object", {
+      field: "body",
+    });
+  }
+  return validate(schema, body);
+}
+
+function tooLarge(): HttpError {
+  return new HttpError(
+    413,
+    "payload_too_large",
+    `Cannot read body: larger than ${MAX_BODY_BYTES} bytes`,
+    {
+      field: "body",
+    },
+  );
+}
+
+/** Reads a body stream, giving up (413) as soon as it passes `limit` bytes. */
+async function readCapped(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+): Promise<Uint8Array> {
+  if (!body) return new Uint8Array();
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
