@@ -74,3 +74,6 @@ export function flushTracer(timeoutMs = 2000): Promise<void> {
 }
 
 export { tracer };
+
+/** dd-trace's LLM Observability SDK (`llmobs.trace`, `llmobs.annotate`, …). */
+export const llmobs = tracer.llmobs;
