@@ -77,3 +77,92 @@ export function jsonRequest(method: string, url: string, init: JsonRequestInit =
     body,
   });
 }
+
+/** A span as the Agent receives it, with ids as decimal strings. */
+export interface CapturedSpan {
+  service: string;
+  name: string;
+  resource: string;
+  trace_id: string;
+  span_id: string;
+  parent_id: string;
+  error: number;
+  meta: Record<string, string>;
+  metrics: Record<string, number>;
+}
+
+/** Spans the tracer sent to an in-process stand-in of the Agent. */
+export interface SpanCapture {
+  readonly spans: CapturedSpan[];
+  /** Flushes the tracer and waits until a span matching `predicate` arrived (or throws). */
+  waitFor(predicate: (span: CapturedSpan) => boolean, timeoutMs?: number): Promise<CapturedSpan>;
+}
+
+let capture: Promise<SpanCapture> | undefined;
+
+/**
+ * Initialises dd-trace in the test process, sending to an in-process trace intake, and
+ * returns what it receives. Call it before the code under test runs; it is one per test
+ * module (the tracer is global), so put span tests in their own `*_spans_test.ts` file and
+ * turn off the op and resource sanitizers there (the tracer keeps its own timers).
+ */
+export function captureSpans(): Promise<SpanCapture> {
+  capture ??= startCapture();
+  return capture;
+}
+
+async function startCapture(): Promise<SpanCapture> {
+  const { decode } = await import("@msgpack/msgpack");
+  const { initTracer, flushTracer } = await import("./tracer.ts");
+  const spans: CapturedSpan[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = new Uint8Array(await req.arrayBuffer());
+    if (new URL(req.url).pathname.endsWith("/traces")) {
+      const traces = decode(body, { useBigInt64: true }) as Record<string, unknown>[][];
+      for (const trace of traces) {
+        for (const span of trace) {
+          spans.push({
+            service: String(span.service),
+            name: String(span.name),
+            resource: String(span.resource),
+            trace_id: String(span.trace_id),
+            span_id: String(span.span_id),
+            parent_id: String(span.parent_id),
+            error: Number(span.error ?? 0),
+            meta: (span.meta ?? {}) as Record<string, string>,
+            metrics: Object.fromEntries(
+              Object.entries((span.metrics ?? {}) as Record<string, number | bigint>).map((
+                [k, v],
+              ) => [k, Number(v)]),
+            ),
+          });
+        }
+      }
+      return Response.json({ rate_by_service: { "service:,env:": 1 } });
+    }
+    return new Response("{}", { status: 404 });
+  });
+  server.unref();
+  const port = (server.addr as Deno.NetAddr).port;
+  initTracer({
+    DD_ENV: "test",
+    DD_VERSION: "0.0.0",
+    DD_SERVICE: "test-service",
+    DD_TRACE_ENABLED: "true",
+  }, { url: `http://127.0.0.1:${port}`, flushInterval: 0 });
+  return {
+    spans,
+    async waitFor(predicate, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const found = spans.find(predicate);
+        if (found) return found;
+        await flushTracer(200);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error(
+        `No matching span arrived within ${timeoutMs} ms; got: ${spans.map((s) => s.name).join(", ")}`,
+      );
+    },
+  };
+}

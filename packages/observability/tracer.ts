@@ -13,7 +13,10 @@ let initialised = false;
  * Initialises dd-trace once from the `DD_*` environment. dd-trace reads most variables
  * itself; this only sets the defaults that the project's contract differs on.
  */
-export function initTracer(env: Record<string, string | undefined> = Deno.env.toObject()) {
+export function initTracer(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+  overrides: { url?: string; flushInterval?: number } = {},
+) {
   if (initialised) return tracer;
   initialised = true;
   const propagation = (env.DD_TRACE_PROPAGATION_STYLE ?? DEFAULT_PROPAGATION_STYLE)
@@ -30,10 +33,13 @@ export function initTracer(env: Record<string, string | undefined> = Deno.env.to
     // Keep integration names out of service names so the service map shows six services.
     spanRemoveIntegrationFromService: true,
     tracePropagationStyle: { inject: propagation, extract: propagation },
+    ...overrides,
     ...(llmobsEnabled
       ? { llmobs: { mlApp: env.DD_LLMOBS_ML_APP ?? "payments-assistant", agentlessEnabled: false } }
       : {}),
   });
+  // One tracer owner: `@opentelemetry/api` spans go through dd-trace's bridge.
+  new tracer.TracerProvider().register();
   // hot-shots resolves the Agent host per flush; those lookups are not part of any request.
   for (const plugin of ["dns", "net"] as const) tracer.use(plugin, { enabled: false });
   return tracer;

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { trace } from "@opentelemetry/api";
+import { createReadiness, createServiceApp } from "./app.ts";
+import { createLogger } from "./logger.ts";
+import { withSpan } from "./middleware.ts";
+import { HttpError } from "./errors.ts";
+import { captureSpans } from "./testing.ts";
+
+// The tracer is global to this module and keeps its own timers: sanitizers off here.
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const capture = await captureSpans();
+const lines: Record<string, unknown>[] = [];
+const app = createServiceApp({
+  log: createLogger({ service: "svc", sink: (l) => lines.push(JSON.parse(l)) }),
+  readiness: createReadiness(true),
+  budgetMs: 1000,
+});
+app.get("/things/:id", async (c) => {
+  await withSpan("thing.load", { tags: { "thing.id": c.req.param("id") } }, () => {
+    c.get("log").info("thing_loaded");
+  });
+  trace.getTracer("test").startActiveSpan("otel.manual", (span) => span.end());
+  return c.json({ ok: true });
+});
+app.get("/boom", () => {
+  throw new Error("secret internals");
+});
+app.get("/bad", () => {
+  throw new HttpError(400, "invalid_request", "Bad thing", { field: "thing" });
+});
+
+Deno.test("observe() makes a server span with the route template as resource", opts, async () => {
+  const res = await app.request("/things/42", {
+    headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+  });
+  assert.equal(res.status, 200);
+  const server = await capture.waitFor((s) => s.resource === "GET /things/:id");
+  assert.equal(server.name, "web.request");
+  assert.equal(server.meta["span.kind"], "server");
+  assert.equal(server.meta["http.method"], "GET");
+  assert.equal(server.meta["http.route"], "/things/:id");
+  assert.equal(server.meta["http.status_code"], "200");
+  assert.equal(server.error, 0);
+  // The W3C parent was continued: lower 64 bits of the trace id, parent span id.
+  assert.equal(server.trace_id, BigInt("0x8448eb211c80319c").toString());
+  assert.equal(server.parent_id, BigInt("0xb7ad6b7169203331").toString());
+
+  const manual = await capture.waitFor((s) => s.name === "thing.load");
+  assert.equal(manual.parent_id, server.span_id);
+  assert.equal(manual.meta["thing.id"], "42");
+  const otel = await capture.waitFor((s) => s.name === "otel.manual" || s.resource === "otel.manual");
+  assert.equal(otel.trace_id, server.trace_id, "OpenTelemetry API spans join the dd-trace trace");
+
+  const logged = lines.find((l) => l.message === "thing_loaded") as Record<string, Record<string, string>>;
+  assert.equal(logged.dd.trace_id, "0af7651916cd43dd8448eb211c80319c");
+  assert.equal(logged.dd.span_id, manual.span_id);
+});
+
+Deno.test("observe() marks the span as an error when a handler throws", opts, async () => {
+  const res = await app.request("/boom");
+  assert.equal(res.status, 500);
+  const body = await res.json();
+  assert.equal(body.error.code, "internal_error");
+  assert.doesNotMatch(JSON.stringify(body), /secret internals/);
+  const span = await capture.waitFor((s) => s.resource === "GET /boom");
+  assert.equal(span.error, 1);
+  assert.equal(span.meta["error.message"], "secret internals");
+  assert.equal(span.meta["http.status_code"], "500");
+});
+
+Deno.test("observe() leaves a client error (4xx) unflagged", opts, async () => {
+  const res = await app.request("/bad");
+  assert.equal(res.status, 400);
+  const span = await capture.waitFor((s) => s.resource === "GET /bad");
+  assert.equal(span.error, 0);
+  assert.equal(span.meta["http.status_code"], "400");
+});
+
+Deno.test("observe() does not trace health probes", opts, async () => {
+  assert.equal((await app.request("/healthz")).status, 200);
+  await app.request("/things/after-probe");
+  await capture.waitFor((s) => s.meta["http.url"]?.endsWith("/things/after-probe"));
+  assert.equal(capture.spans.some((s) => s.resource.includes("/healthz")), false);
+});
