@@ -48,10 +48,15 @@ Deno.test("observe() makes a server span with the route template as resource", o
   const manual = await capture.waitFor((s) => s.name === "thing.load");
   assert.equal(manual.parent_id, server.span_id);
   assert.equal(manual.meta["thing.id"], "42");
-  const otel = await capture.waitFor((s) => s.name === "otel.manual" || s.resource === "otel.manual");
+  const otel = await capture.waitFor((s) =>
+    s.name === "otel.manual" || s.resource === "otel.manual"
+  );
   assert.equal(otel.trace_id, server.trace_id, "OpenTelemetry API spans join the dd-trace trace");
 
-  const logged = lines.find((l) => l.message === "thing_loaded") as Record<string, Record<string, string>>;
+  const logged = lines.find((l) => l.message === "thing_loaded") as Record<
+    string,
+    Record<string, string>
+  >;
   assert.equal(logged.dd.trace_id, "0af7651916cd43dd8448eb211c80319c");
   assert.equal(logged.dd.span_id, manual.span_id);
 });

@@ -161,7 +161,9 @@ async function startCapture(): Promise<SpanCapture> {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       throw new Error(
-        `No matching span arrived within ${timeoutMs} ms; got: ${spans.map((s) => s.name).join(", ")}`,
+        `No matching span arrived within ${timeoutMs} ms; got: ${
+          spans.map((s) => s.name).join(", ")
+        }`,
       );
     },
   };

@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { createServiceClient, UpstreamError } from "./client.ts";
+import { BUDGET_HEADER, Deadline } from "./deadline.ts";
+
+function fakeFetch(respond: (req: Request) => Response | Promise<Response>): typeof fetch {
+  return (input, init) => Promise.resolve(respond(new Request(input as string, init)));
+}
+
+Deno.test("call() sends JSON with the request id and a shrunken budget, and parses the reply", async () => {
+  let seen: Request | undefined;
+  const client = createServiceClient({
+    name: "peer",
+    baseUrl: "http://peer.test/",
+    timeoutMs: 5000,
+    reserveMs: 100,
+    fetch: fakeFetch(async (req) => {
+      seen = req;
+      return Response.json({ ok: true, echo: await req.json() }, { status: 402 });
+    }),
+  });
+  const reply = await client.call("POST", "/pay", {
+    body: { a: 1 },
+    requestId: "req-1",
+    deadline: new Deadline(1000),
+  });
+  assert.equal(reply.status, 402);
+  assert.deepEqual(reply.data, { ok: true, echo: { a: 1 } });
+  assert.equal(seen?.url, "http://peer.test/pay");
+  assert.equal(seen?.headers.get("x-request-id"), "req-1");
+  assert.equal(seen?.headers.get("content-type"), "application/json");
+  const budget = Number(seen?.headers.get(BUDGET_HEADER));
+  assert.ok(budget <= 900 && budget > 800, `budget ${budget}`);
+});
+
+for (
+  const [label, body, type] of [
+    ["HTML", "<html>Bad gateway</html>", "text/html"],
+    ["an empty body", "", "application/json"],
+    ["a JSON array", "[1,2]", "application/json"],
+    ["JSON null", "null", "application/json"],
+  ] as const
+) {
+  Deno.test(`call() turns ${label} from a peer into a 502 upstream_bad_response`, async () => {
+    const client = createServiceClient({
+      name: "peer",
+      baseUrl: "http://peer.test",
+      timeoutMs: 1000,
+      fetch: fakeFetch(() =>
+        new Response(body, { status: 200, headers: { "content-type": type } })
+      ),
+    });
+    await assert.rejects(client.call("GET", "/x"), (error: unknown) => {
+      assert.ok(error instanceof UpstreamError);
+      assert.equal(error.status, 502);
+      assert.equal(error.code, "upstream_bad_response");
+      assert.equal(error.upstream, "peer");
+      return true;
+    });
+  });
+}
+
+Deno.test("call() answers 504 when the peer is slower than the deadline", async () => {
+  const client = createServiceClient({
+    name: "slow-peer",
+    baseUrl: "http://peer.test",
+    timeoutMs: 5000,
+    fetch: (_input, init) =>
+      new Promise((_resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("late")), 2000);
+        init?.signal?.addEventListener("abort", () => {
+          clearTimeout(timer);
+          reject(init.signal?.reason);
+        });
+      }),
+  });
+  const started = Date.now();
+  await assert.rejects(
+    client.call("GET", "/x", { deadline: new Deadline(50) }),
+    (error: unknown) => {
+      assert.ok(error instanceof UpstreamError);
+      assert.equal(error.status, 504);
+      assert.equal(error.code, "upstream_timeout");
+      return true;
+    },
+  );
+  assert.ok(Date.now() - started < 1000);
+});
+
+Deno.test("call() answers 503 when the peer cannot be reached", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const client = createServiceClient({
+    name: "gone",
+    baseUrl: `http://127.0.0.1:${port}`,
+    timeoutMs: 1000,
+  });
+  await assert.rejects(client.call("GET", "/x"), (error: unknown) => {
+    assert.ok(error instanceof UpstreamError);
+    assert.equal(error.status, 503);
+    assert.equal(error.code, "upstream_unavailable");
+    return true;
+  });
+});
+
+Deno.test("call() refuses to start when the deadline has already passed", async () => {
+  let called = false;
+  const client = createServiceClient({
+    name: "peer",
+    baseUrl: "http://peer.test",
+    timeoutMs: 1000,
+    fetch: fakeFetch(() => {
+      called = true;
+      return Response.json({});
+    }),
+  });
+  await assert.rejects(client.call("GET", "/x", { deadline: new Deadline(0) }), /No time left/);
+  assert.equal(called, false);
+});

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { z } from "zod";
+import { createReadiness, createServiceApp } from "./app.ts";
+import { createLogger } from "./logger.ts";
+import { MAX_BODY_BYTES, readJson } from "./validation.ts";
+
+const app = createServiceApp({
+  log: createLogger({ service: "svc", sink: () => {} }),
+  readiness: createReadiness(true),
+  budgetMs: 1000,
+});
+const Body = z.object({ amount: z.number().positive(), note: z.string().max(5).optional() })
+  .strict();
+app.post("/things", async (c) => c.json({ ok: true, body: await readJson(c, Body) }));
+
+async function post(body: BodyInit | null, type = "application/json") {
+  const res = await app.request("/things", {
+    method: "POST",
+    body,
+    headers: type ? { "content-type": type } : {},
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+Deno.test("readJson() accepts a valid body", async () => {
+  assert.deepEqual(await post(JSON.stringify({ amount: 3 })), {
+    status: 200,
+    body: { ok: true, body: { amount: 3 } },
+  });
+});
+
+const cases: [string, BodyInit | null, string, number, string, string][] = [
+  ["malformed JSON", "{not json", "application/json", 400, "invalid_json", "body"],
+  ["a JSON array", "[1]", "application/json", 400, "invalid_json", "body"],
+  ["an empty body", "", "application/json", 400, "invalid_json", "body"],
+  ["a wrong type", '{"amount":"12"}', "application/json", 400, "invalid_request", "amount"],
+  ["a missing field", "{}", "application/json", 400, "invalid_request", "amount"],
+  [
+    "an unknown field",
+    '{"amount":1,"extra":true}',
+    "application/json",
+    400,
+    "invalid_request",
+    "extra",
+  ],
+  [
+    "a too long string",
+    '{"amount":1,"note":"toolong"}',
+    "application/json",
+    400,
+    "invalid_request",
+    "note",
+  ],
+  [
+    "a non-JSON content type",
+    '{"amount":1}',
+    "text/plain",
+    415,
+    "unsupported_media_type",
+    "content-type",
+  ],
+  [
+    "a body over the limit",
+    JSON.stringify({ amount: 1, note: "x".repeat(MAX_BODY_BYTES) }),
+    "application/json",
+    413,
+    "payload_too_large",
+    "body",
+  ],
+  [
+    "invalid UTF-8",
+    new Uint8Array([0x7b, 0xff, 0x7d]),
+    "application/json",
+    400,
+    "invalid_json",
+    "body",
+  ],
+];
+for (const [label, body, type, status, code, field] of cases) {
+  Deno.test(`readJson() answers ${status} ${code} naming '${field}' for ${label}`, async () => {
+    const res = await post(body, type);
+    assert.equal(res.status, status);
+    assert.equal(res.body.ok, false);
+    assert.equal(res.body.error.code, code);
+    assert.equal(res.body.error.field, field);
+    assert.equal(typeof res.body.error.requestId, "string");
+  });
+}
+
+Deno.test("the service app answers unknown routes with a 404 envelope", async () => {
+  const res = await app.request("/nope");
+  assert.equal(res.status, 404);
+  assert.equal((await res.json()).error.code, "not_found");
+});
