@@ -81,5 +81,15 @@ export function flushTracer(timeoutMs = 2000): Promise<void> {
 
 export { tracer };
 
-/** dd-trace's LLM Observability SDK (`llmobs.trace`, `llmobs.annotate`, …). */
-export const llmobs = tracer.llmobs;
+/**
+ * dd-trace's LLM Observability SDK (`llmobs.trace`, `llmobs.annotate`, …). `tracer.init()`
+ * replaces `tracer.llmobs` with the real SDK, after this module has loaded, so every access
+ * is forwarded to the current one instead of keeping the no-op seen before initialisation.
+ */
+export const llmobs: typeof tracer.llmobs = new Proxy({} as typeof tracer.llmobs, {
+  get(_target, property) {
+    const current = tracer.llmobs;
+    const value = Reflect.get(current, property, current);
+    return typeof value === "function" ? value.bind(current) : value;
+  },
+});
