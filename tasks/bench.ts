@@ -1,0 +1,259 @@
+/**
+ * `deno task bench`: measures the pay path through the gateway on the dev stack with
+ * simulated latency removed, with tracing on and off, plus a run with the simulated latency
+ * at 200 clients; reports throughput, p50/p99, the tracing overhead, the RSS of every
+ * process idle and after a minute of load, and the time to all-ready. Prints a table, writes
+ * JSON, and exits 1 when a target is missed.
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { type LoadReport, runLoad } from "./lib/load.ts";
+import { type Stack, startStack } from "./lib/stack.ts";
+import { type ProcessName, SERVICES } from "./lib/topology.ts";
+import { REPO_ROOT } from "./lib/tools.ts";
+
+const HELP = `Usage: deno task bench [options]
+
+Options:
+  --quick           short phases (a smoke run; targets are reported but not enforced)
+  --out FILE        where to write the JSON (default bench-results/bench.json)
+  --rate N          the fixed rate for the latency measurement (default 700 req/s)
+  -h, --help        show this help`;
+
+/** The targets the project promises. */
+export const TARGETS = {
+  tracingOverheadMax: 0.10,
+  stackRssMaxMiB: 600,
+  readyMaxMs: 5000,
+  saturationMinRps: 1400,
+  saturationP99MaxMs: 100,
+  latencyRunMinRps: 1000,
+  latencyRunP99MaxMs: 350,
+};
+
+/** The processes counted in the memory target: the six services and the Agent stand-in. */
+export const COUNTED: ProcessName[] = [...SERVICES, "local-agent"];
+
+/** Resident memory of a process in MiB, from /proc (Linux). */
+export function rssMiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+function rssOf(stack: Stack): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(stack.pids)) {
+    if (pid) out[name] = Math.round(rssMiB(pid) * 10) / 10;
+  }
+  return out;
+}
+
+function total(rss: Record<string, number>): number {
+  return Math.round(COUNTED.reduce((sum, name) => sum + (rss[name] ?? 0), 0) * 10) / 10;
+}
+
+interface PhaseResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  failed: number;
+}
+
+function payPhase(report: LoadReport): PhaseResult {
+  const pay = report.scenarios.pay ?? { requests: 0, p50: 0, p99: 0 };
+  return {
+    rps: Math.round(pay.requests / (report.durationMs / 1000)),
+    p50: Math.round(pay.p50 * 10) / 10,
+    p99: Math.round(pay.p99 * 10) / 10,
+    requests: pay.requests,
+    failed: report.failed,
+  };
+}
+
+const PAY_ONLY = { pay: 1, history: 0, assistant: 0, banks: 0 };
+
+async function withStack<T>(
+  label: string,
+  env: Record<string, string>,
+  fn: (stack: Stack) => Promise<T>,
+): Promise<T> {
+  console.error(`\n== ${label}: starting the stack`);
+  const stack = await startStack({
+    ports: "auto",
+    env: { RANDOM_SEED: "1", ...env },
+    onProgress: () => {},
+  });
+  console.error(`   ready in ${stack.readyAfterMs} ms`);
+  try {
+    return await fn(stack);
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function load(
+  stack: Stack,
+  name: string,
+  seconds: number,
+  concurrency: number,
+  rate?: number,
+): Promise<LoadReport> {
+  console.error(
+    `   ${name}: ${concurrency} clients, ${seconds} s${
+      rate ? ` at ${rate} req/s` : ", saturating"
+    }`,
+  );
+  const report = await runLoad({
+    target: stack.webUrl,
+    concurrency,
+    durationMs: seconds * 1000,
+    rate,
+    mix: PAY_ONLY,
+  });
+  const pay = payPhase(report);
+  console.error(
+    `     → ${pay.rps} req/s, p50 ${pay.p50} ms, p99 ${pay.p99} ms, failed ${pay.failed}`,
+  );
+  return report;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      out: { type: "string", default: join(REPO_ROOT, "bench-results", "bench.json") },
+      rate: { type: "string", default: "700" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    Deno.exit(0);
+  }
+  const rate = Number(values.rate);
+  if (!Number.isFinite(rate) || rate < 1) {
+    console.error("Cannot parse --rate: expected a number of requests per second ≥ 1");
+    Deno.exit(2);
+  }
+  const q = values.quick;
+  const s = (full: number) => (q ? Math.max(2, Math.round(full / 10)) : full);
+  const noLatency = {
+    PAYMENT_LATENCY_MIN_MS: "0",
+    PAYMENT_LATENCY_MAX_MS: "0",
+    LLM_LATENCY_MIN_MS: "0",
+    LLM_LATENCY_MAX_MS: "0",
+  };
+
+  const runs: Record<string, unknown> = {};
+  for (const tracing of [true, false]) {
+    const label = `tracing ${tracing ? "on" : "off"}, simulated latency 0`;
+    runs[tracing ? "tracingOn" : "tracingOff"] = await withStack(
+      label,
+      { ...noLatency, DD_TRACE_ENABLED: String(tracing) },
+      async (stack) => {
+        await new Promise((r) => setTimeout(r, q ? 500 : 3000));
+        const idle = rssOf(stack);
+        await load(stack, "warm-up", s(5), 50);
+        const saturation = payPhase(await load(stack, "saturation", s(25), 50));
+        const fixed = payPhase(await load(stack, "fixed rate", s(30), 50, rate));
+        const afterLoad = rssOf(stack);
+        return {
+          readyMs: stack.readyAfterMs,
+          saturation,
+          fixedRate: { rate, ...fixed },
+          rssMiB: { idle, afterLoad, idleTotal: total(idle), afterLoadTotal: total(afterLoad) },
+          droppedLogLines: stack.droppedLogLines(),
+        };
+      },
+    );
+  }
+  runs.withLatency = await withStack(
+    "tracing on, simulated latency 50–250 ms",
+    { DD_TRACE_ENABLED: "true" },
+    async (stack) => {
+      await load(stack, "warm-up", s(5), 200);
+      const saturation = payPhase(await load(stack, "saturation", s(20), 200));
+      return { saturation, rssAfterMiB: total(rssOf(stack)) };
+    },
+  );
+
+  // deno-lint-ignore no-explicit-any
+  const on = runs.tracingOn as any, off = runs.tracingOff as any, lat = runs.withLatency as any;
+  const throughputCost = 1 - on.saturation.rps / off.saturation.rps;
+  const p50Cost = on.fixedRate.p50 / off.fixedRate.p50 - 1;
+  const checks = [
+    [
+      "tracing cost on throughput",
+      `${(throughputCost * 100).toFixed(1)} %`,
+      throughputCost <= TARGETS.tracingOverheadMax,
+      "≤ 10 %",
+    ],
+    [
+      "tracing cost on p50 at fixed rate",
+      `${(p50Cost * 100).toFixed(1)} %`,
+      p50Cost <= TARGETS.tracingOverheadMax,
+      "≤ 10 %",
+    ],
+    [
+      "pay, 50 clients, no latency (tracing on)",
+      `${on.saturation.rps} req/s, p99 ${on.saturation.p99} ms`,
+      on.saturation.rps >= TARGETS.saturationMinRps &&
+      on.saturation.p99 <= TARGETS.saturationP99MaxMs,
+      "≥ 1400 req/s, p99 ≤ 100 ms",
+    ],
+    [
+      "pay, 200 clients, 50–250 ms latency (tracing on)",
+      `${lat.saturation.rps} req/s, p99 ${lat.saturation.p99} ms`,
+      lat.saturation.rps >= TARGETS.latencyRunMinRps &&
+      lat.saturation.p99 <= TARGETS.latencyRunP99MaxMs,
+      "≥ 1000 req/s, p99 ≤ 350 ms",
+    ],
+    [
+      "RSS of 6 services + Agent stand-in after load",
+      `${on.rssMiB.afterLoadTotal} MiB`,
+      on.rssMiB.afterLoadTotal < TARGETS.stackRssMaxMiB,
+      "< 600 MiB",
+    ],
+    ["start to all-ready", `${on.readyMs} ms`, on.readyMs < TARGETS.readyMaxMs, "< 5000 ms"],
+  ] as const;
+
+  console.log("\n| measurement | tracing on | tracing off |\n|---|---|---|");
+  console.log(
+    `| pay throughput at saturation (50 clients) | ${on.saturation.rps} req/s | ${off.saturation.rps} req/s |`,
+  );
+  console.log(
+    `| pay p50 / p99 at saturation | ${on.saturation.p50} / ${on.saturation.p99} ms | ${off.saturation.p50} / ${off.saturation.p99} ms |`,
+  );
+  console.log(
+    `| pay p50 / p99 at ${rate} req/s | ${on.fixedRate.p50} / ${on.fixedRate.p99} ms | ${off.fixedRate.p50} / ${off.fixedRate.p99} ms |`,
+  );
+  console.log(
+    `| RSS idle, 6 services + stand-in | ${on.rssMiB.idleTotal} MiB | ${off.rssMiB.idleTotal} MiB |`,
+  );
+  console.log(
+    `| RSS after load | ${on.rssMiB.afterLoadTotal} MiB | ${off.rssMiB.afterLoadTotal} MiB |`,
+  );
+  console.log(`| start to all-ready | ${on.readyMs} ms | ${off.readyMs} ms |`);
+  console.log("\n| process | RSS idle (tracing on) | RSS after load |\n|---|---|---|");
+  for (const name of Object.keys(on.rssMiB.idle)) {
+    console.log(`| ${name} | ${on.rssMiB.idle[name]} MiB | ${on.rssMiB.afterLoad[name]} MiB |`);
+  }
+  console.log("\n| target | measured | required | met |\n|---|---|---|---|");
+  for (const [name, measured, ok, required] of checks) {
+    console.log(`| ${name} | ${measured} | ${required} | ${ok ? "yes" : "NO"} |`);
+  }
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cores: navigator.hardwareConcurrency, deno: Deno.version.deno },
+    quick: q,
+    runs,
+    targets: Object.fromEntries(checks.map(([name, measured, ok]) => [name, { measured, ok }])),
+  };
+  await Deno.mkdir(join(values.out!, ".."), { recursive: true });
+  await Deno.writeTextFile(values.out!, JSON.stringify(result, null, 2) + "\n");
+  console.log(`\nWrote ${values.out}`);
+  Deno.exit(q || checks.every(([, , ok]) => ok) ? 0 : 1);
+}
