@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+
+const main = new URL("./main.ts", import.meta.url).pathname;
+
+function spawn(env: Record<string, string>) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", main],
+    env: { DD_TRACE_ENABLED: "false", DD_AGENT_HOST: "127.0.0.1", HOST: "127.0.0.1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+Deno.test("fraud-service exits 1 at start-up naming the bad variable, never its value", async () => {
+  const out = await spawn({ FRAUD_CONFIRM_RATE: "mostly", PORT: "0" }).output();
+  assert.equal(out.code, 1);
+  const text = new TextDecoder().decode(out.stdout);
+  assert.match(text, /"config_invalid"/);
+  assert.match(text, /FRAUD_CONFIRM_RATE/);
+  assert.doesNotMatch(text, /mostly/);
+});
+
+Deno.test("fraud-service checks a payment over HTTP, then exits 0 on SIGTERM", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  // jira-poller points at a closed port: the comment fails and the verdict still comes back.
+  const child = spawn({
+    PORT: String(port),
+    RANDOM_SEED: "3",
+    JIRA_POLLER_URL: `http://127.0.0.1:${port === 65535 ? 1 : port + 1}`,
+    PEER_TIMEOUT_MS: "500",
+  });
+  let ready = false;
+  for (let i = 0; i < 100 && !ready; i++) {
+    ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => {
+      r.body?.cancel();
+      return r.ok;
+    }).catch(() => false);
+    if (!ready) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(ready, "fraud-service became ready");
+  const res = await fetch(`http://127.0.0.1:${port}/check`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      payment_id: "pay_1",
+      customer_id: "cust_2bd806c97f",
+      bank_id: "HSBC",
+      amount: 10,
+      issue_key: "PER-1",
+    }),
+  });
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.ok, true);
+  assert.equal(typeof body.fraudulent, "boolean");
+  assert.equal(body.comment_posted, false);
+  child.kill("SIGTERM");
+  const out = await child.output();
+  assert.equal(out.code, 0);
+  const text = new TextDecoder().decode(out.stdout);
+  assert.match(text, /"jira_comment_error"/);
+  assert.match(text, /"service_stopped"/);
+});
