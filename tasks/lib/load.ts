@@ -4,6 +4,7 @@
  * bounded memory footprint (fixed-size histograms, counters only).
  */
 import { Histogram } from "./histogram.ts";
+import { Http1Connection } from "./http1.ts";
 
 /** The scenarios a virtual user picks from, with relative weights. */
 export interface Mix {
@@ -145,27 +146,68 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     }
   };
 
-  async function request(
-    scenario: string,
+  /** What one virtual user sends with: its own keep-alive connection, or fetch for https. */
+  type Send = (
+    method: string,
     path: string,
-    init: RequestInit,
-    classify: (status: number, body: Record<string, unknown>) => string,
-  ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers } | undefined> {
+    headers: Record<string, string>,
+    body?: string,
+  ) => Promise<{ status: number; text: string; cookies: string[] }>;
+
+  const target = new URL(options.target);
+  function sender(): { send: Send; close: () => void } {
+    if (target.protocol === "http:") {
+      const conn = new Http1Connection(target.hostname, Number(target.port || 80));
+      return {
+        send: async (method, path, headers, body) => {
+          const res = await conn.request(method, path, headers, body, timeout);
+          const cookies = res.headers.get("set-cookie")?.split("\n") ?? [];
+          return { status: res.status, text: res.body, cookies };
+        },
+        close: () => conn.close(),
+      };
+    }
+    return {
+      send: async (method, path, headers, body) => {
+        const res = await fetch(`${target.origin}${path}`, {
+          method,
+          headers,
+          body,
+          signal: AbortSignal.timeout(timeout),
+        });
+        return { status: res.status, text: await res.text(), cookies: res.headers.getSetCookie() };
+      },
+      close: () => {},
+    };
+  }
+
+  type Classify = (status: number, body: Record<string, unknown>) => string;
+
+  async function request(
+    send: Send,
+    scenario: string,
+    call: { method: string; path: string; headers?: Record<string, string>; body?: unknown },
+    classify: Classify,
+  ): Promise<{ status: number; body: Record<string, unknown>; cookies: string[] } | undefined> {
     const slot = limiter ? await limiter.take() : performance.now();
     if (!running()) return undefined;
+    const headers = call.body === undefined
+      ? call.headers ?? {}
+      : { "content-type": "application/json", ...call.headers };
     try {
-      const res = await fetch(`${options.target}${path}`, {
-        ...init,
-        signal: AbortSignal.timeout(timeout),
-      });
-      const text = await res.text();
-      let body: Record<string, unknown> = {};
+      const res = await send(
+        call.method,
+        call.path,
+        headers,
+        call.body === undefined ? undefined : JSON.stringify(call.body),
+      );
+      let parsed: Record<string, unknown> = {};
       try {
-        body = JSON.parse(text);
+        parsed = JSON.parse(res.text);
       } catch { /* classified below */ }
-      const outcome = classify(res.status, body);
-      count(scenario, outcome, performance.now() - slot, `${res.status} ${text.slice(0, 120)}`);
-      return { status: res.status, body, headers: res.headers };
+      const outcome = classify(res.status, parsed);
+      count(scenario, outcome, performance.now() - slot, `${res.status} ${res.text.slice(0, 120)}`);
+      return { status: res.status, body: parsed, cookies: res.cookies };
     } catch (error) {
       const name = (error as Error).name;
       count(
@@ -178,101 +220,83 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     }
   }
 
-  const json = (
-    body: unknown,
-    cookie?: string,
-    extra: Record<string, string> = {},
-  ): RequestInit => ({
-    method: "POST",
-    headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}), ...extra },
-    body: JSON.stringify(body),
-  });
+  const plain = (ok: string): Classify => (s) =>
+    s === 200 ? ok : s >= 500 ? "server_error" : "unexpected_4xx";
+  const payOutcome: Classify = (s, b) =>
+    s === 200
+      ? "settled"
+      : s === 402
+      ? "declined"
+      : s === 503 && b.status === "failed"
+      ? "fraud_check_unavailable"
+      : s === 504
+      ? "outcome_unknown"
+      : s === 401
+      ? "session_expired"
+      : s >= 500
+      ? "server_error"
+      : "unexpected_4xx";
 
   async function user(index: number): Promise<void> {
+    const { send, close } = sender();
     let cookie: string | undefined;
     const recent: string[] = [];
-    while (running()) {
-      if (!cookie) {
-        const res = await request(
-          "login",
-          "/api/login",
-          json({ username: `user${index % 500}`, password: "correct horse battery staple" }),
-          (s) =>
-            s === 200
-              ? "login_ok"
-              : s === 401
-              ? "login_failed"
-              : s >= 500
-              ? "server_error"
-              : "unexpected_4xx",
-        );
-        const set = res?.headers.getSetCookie().find((c) => c.startsWith("session_id="));
-        if (res?.status === 200 && set) cookie = set.split(";")[0];
-        continue;
-      }
-      const scenario = pick(mix, Math.random());
-      if (scenario === "pay") {
-        const res = await request(
-          "pay",
-          "/api/pay",
-          json(
-            {
+    try {
+      while (running()) {
+        if (!cookie) {
+          const res = await request(send, "login", {
+            method: "POST",
+            path: "/api/login",
+            body: { username: `user${index % 500}`, password: "correct horse battery staple" },
+          }, (s) => s === 200 ? "login_ok" : s === 401 ? "login_failed" : plain("")(s, {}));
+          const set = res?.cookies.find((c) => c.startsWith("session_id="));
+          if (res?.status === 200 && set) cookie = set.split(";")[0];
+          continue;
+        }
+        const scenario = pick(mix, Math.random());
+        if (scenario === "pay") {
+          const res = await request(send, "pay", {
+            method: "POST",
+            path: "/api/pay",
+            headers: { cookie, "idempotency-key": crypto.randomUUID() },
+            body: {
               bank_id: BANKS[Math.floor(Math.random() * BANKS.length)],
               amount: Math.round((1 + Math.random() * 499) * 100) / 100,
             },
-            cookie,
-            { "idempotency-key": crypto.randomUUID() },
-          ),
-          (s, b) =>
-            s === 200
-              ? "settled"
-              : s === 402
-              ? "declined"
-              : s === 503 && b.status === "failed"
-              ? "fraud_check_unavailable"
-              : s === 504
-              ? "outcome_unknown"
-              : s === 401
-              ? "session_expired"
-              : s >= 500
-              ? "server_error"
-              : "unexpected_4xx",
-        );
-        if (res?.status === 401) cookie = undefined;
-        const id = res?.body.payment_id;
-        if (typeof id === "string") {
-          recent.push(id);
-          if (recent.length > 5) recent.shift();
+          }, payOutcome);
+          if (res?.status === 401) cookie = undefined;
+          const id = res?.body.payment_id;
+          if (typeof id === "string") {
+            recent.push(id);
+            if (recent.length > 5) recent.shift();
+          }
+        } else if (scenario === "history") {
+          await request(send, "history", {
+            method: "GET",
+            path: "/api/payments",
+            headers: { cookie },
+          }, plain("history_ok"));
+        } else if (scenario === "assistant" && recent.length > 0) {
+          await request(
+            send,
+            "assistant",
+            {
+              method: "POST",
+              path: "/api/assistant",
+              headers: { cookie },
+              body: { payment_id: recent[recent.length - 1] },
+            },
+            (
+              s,
+              b,
+            ) => (s === 502 || s === 503 ? "assistant_unavailable" : plain("assistant_ok")(s, b)),
+          );
+        } else {
+          await request(send, "banks", { method: "GET", path: "/api/banks" }, plain("banks_ok"));
         }
-      } else if (scenario === "history") {
-        await request(
-          "history",
-          "/api/payments",
-          { headers: { cookie } },
-          (s) => s === 200 ? "history_ok" : s >= 500 ? "server_error" : "unexpected_4xx",
-        );
-      } else if (scenario === "assistant" && recent.length > 0) {
-        await request(
-          "assistant",
-          "/api/assistant",
-          json({ payment_id: recent[recent.length - 1] }, cookie),
-          (s) =>
-            s === 200
-              ? "assistant_ok"
-              : s === 502 || s === 503
-              ? "assistant_unavailable"
-              : s >= 500
-              ? "server_error"
-              : "unexpected_4xx",
-        );
-      } else {
-        await request(
-          "banks",
-          "/api/banks",
-          {},
-          (s) => s === 200 ? "banks_ok" : s >= 500 ? "server_error" : "unexpected_4xx",
-        );
       }
+    } finally {
+      close();
     }
   }
 
