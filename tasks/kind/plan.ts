@@ -1,0 +1,493 @@
+/**
+ * Pure planners for `deno task kind:*`: each turns what was observed (a cluster exists, a
+ * Datadog key is set, …) into the list of commands to run, so the plans are unit-tested
+ * and shown with `--dry-run`. `tasks/kind.ts` gathers the facts and runs the plans.
+ *
+ * Secret values only ever travel in a step's `stdin` (an env file read by
+ * `kubectl create secret --from-env-file=/dev/stdin`), never in a command line.
+ */
+import type { Step } from "../lib/plan.ts";
+
+/** The services, each a Deployment and a Service in {@linkcode APP_NAMESPACE}. */
+export const SERVICES = [
+  "web-frontend",
+  "auth-service",
+  "payment-service",
+  "fraud-service",
+  "jira-poller",
+  "llm-service",
+] as const;
+
+/** One of {@linkcode SERVICES}. */
+export type ServiceName = typeof SERVICES[number];
+
+/** Namespace of the services. */
+export const APP_NAMESPACE = "dd-demo";
+/** Namespace of the Datadog Agent (or of the local Agent stand-in). */
+export const AGENT_NAMESPACE = "datadog";
+/** Cluster name when KIND_CLUSTER_NAME is not set. */
+export const DEFAULT_CLUSTER_NAME = "dd-payments-kind";
+/** The image holding every service (tag: the VERSION file). */
+export const IMAGE_NAME = "demo-services";
+/** Where the kind overlay's NodePort is mapped on the machine running kind. */
+export const WEB_URL = "http://localhost:8080";
+/** The Datadog site when DD_SITE is not set. */
+export const DEFAULT_SITE = "datadoghq.eu";
+
+/** Files and folders the plans refer to, relative to the repository root. */
+export const PATHS = {
+  kindConfig: "kind/cluster.yaml",
+  overlay: "k8s/overlays/kind",
+  localAgent: "k8s/local-agent",
+  datadogValues: "helm/datadog-values.yaml",
+} as const;
+
+/** The official Datadog chart, pinned to the version whose keys helm/chart-keys.json lists. */
+export const DATADOG_CHART = {
+  repoName: "datadog",
+  repoUrl: "https://helm.datadoghq.com",
+  chart: "datadog/datadog",
+  version: "3.81.0",
+  release: "datadog",
+} as const;
+
+/** Secret names: each is referenced only by the pods that need it. */
+export const SECRETS = {
+  /** web-frontend only: SESSION_SECRET and the RUM settings. */
+  web: "web-frontend-secrets",
+  /** jira-poller only: the Jira site, account and API token. */
+  jira: "jira-poller-secrets",
+  /** The Datadog chart (`datadog.apiKeyExistingSecret`), key `api-key`. */
+  datadog: "datadog-secret",
+} as const;
+
+/** Variables copied from the environment into each Secret (when set). */
+export const WEB_SECRET_KEYS = [
+  "SESSION_SECRET",
+  "DD_RUM_CLIENT_TOKEN",
+  "DD_RUM_APPLICATION_ID",
+  "DD_RUM_SITE",
+] as const;
+export const JIRA_SECRET_KEYS = ["JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN"] as const;
+
+/** How long to wait for a rollout before calling it failed. */
+export const ROLLOUT_TIMEOUT = "180s";
+
+/** Thrown for bad input (a name, a variable); the message says what was wrong. */
+export class KindTaskError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "KindTaskError";
+  }
+}
+
+/** The kubectl context kind creates for a cluster. */
+export function kubeContext(cluster: string): string {
+  return `kind-${cluster}`;
+}
+
+/** The image reference built and loaded into the nodes. */
+export function imageRef(version: string): string {
+  return `${IMAGE_NAME}:${version}`;
+}
+
+/**
+ * The cluster name from KIND_CLUSTER_NAME (default {@linkcode DEFAULT_CLUSTER_NAME}). It is
+ * also the Agent's `datadog.clusterName`, so it must meet both tools' rules.
+ */
+export function clusterNameFrom(env: Record<string, string | undefined>): string {
+  const name = env.KIND_CLUSTER_NAME || DEFAULT_CLUSTER_NAME;
+  if (!/^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$/.test(name)) {
+    throw new KindTaskError(
+      "Cannot use KIND_CLUSTER_NAME: expected lowercase letters, digits and hyphens, " +
+        "starting with a letter, at most 50 characters",
+    );
+  }
+  return name;
+}
+
+/** `name` as a service name, or an error listing the valid ones. */
+export function parseService(name: string | undefined): ServiceName {
+  if (name === undefined || name === "") {
+    throw new KindTaskError(`Missing service name: expected one of ${SERVICES.join(", ")}`);
+  }
+  if (!(SERVICES as readonly string[]).includes(name)) {
+    throw new KindTaskError(
+      `Unknown service '${name}': expected one of ${SERVICES.join(", ")}`,
+    );
+  }
+  return name as ServiceName;
+}
+
+/** Where the Agent comes from: the Datadog chart (with a key) or the local stand-in. */
+export type AgentChoice =
+  | { kind: "datadog"; apiKey: string; site: string }
+  | { kind: "local" };
+
+/** What `kind:up` deploys with, read from the environment (values are not validated here). */
+export interface DeploySettings {
+  agent: AgentChoice;
+  /** Env-file entries of {@linkcode SECRETS.web}. */
+  web: Record<string, string>;
+  /** Env-file entries of {@linkcode SECRETS.jira}. */
+  jira: Record<string, string>;
+  /** Where SESSION_SECRET came from, for the progress output (never its value). */
+  sessionSecretSource: "environment" | "cluster" | "generated";
+}
+
+/**
+ * Reads the deploy settings from `env`. SESSION_SECRET, when unset, keeps the cluster's
+ * current one (`existingSessionSecret`) so that re-running `kind:up` does not sign users
+ * out, else a new one from `generateSecret`. Errors name the variable, never its value.
+ */
+export function settingsFrom(
+  env: Record<string, string | undefined>,
+  options: { existingSessionSecret?: string; generateSecret: () => string },
+): DeploySettings {
+  const pick = (keys: readonly string[]) =>
+    Object.fromEntries(
+      keys.flatMap((key) => (env[key] ? [[key, env[key] as string]] : [])),
+    );
+  const web = pick(WEB_SECRET_KEYS);
+  let sessionSecretSource: DeploySettings["sessionSecretSource"] = "environment";
+  if (!web.SESSION_SECRET) {
+    if (options.existingSessionSecret) {
+      web.SESSION_SECRET = options.existingSessionSecret;
+      sessionSecretSource = "cluster";
+    } else {
+      web.SESSION_SECRET = options.generateSecret();
+      sessionSecretSource = "generated";
+    }
+  } else if (web.SESSION_SECRET.length < 32) {
+    throw new KindTaskError("Cannot use SESSION_SECRET: expected at least 32 characters");
+  }
+  if (!web.DD_RUM_SITE && env.DD_SITE) web.DD_RUM_SITE = env.DD_SITE;
+  const jira = pick(JIRA_SECRET_KEYS);
+  for (const [key, value] of Object.entries({ ...web, ...jira })) {
+    if (/[\r\n]/.test(value)) throw new KindTaskError(`Cannot use ${key}: it spans lines`);
+  }
+
+  const apiKey = env.DD_API_KEY || env.DATADOG_API_KEY;
+  const site = env.DD_SITE || DEFAULT_SITE;
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(site)) {
+    throw new KindTaskError("Cannot use DD_SITE: expected a host name such as datadoghq.eu");
+  }
+  if (apiKey && !/^[A-Za-z0-9]+$/.test(apiKey)) {
+    throw new KindTaskError("Cannot use DD_API_KEY: expected letters and digits only");
+  }
+  return {
+    agent: apiKey ? { kind: "datadog", apiKey, site } : { kind: "local" },
+    web,
+    jira,
+    sessionSecretSource,
+  };
+}
+
+/** What the machine lacks to run `kind:up`, one line per problem (empty: ready). */
+export function missingPrerequisites(
+  facts: { tools: Record<string, boolean>; dockerRunning: boolean },
+): string[] {
+  const missing = Object.entries(facts.tools).filter(([, found]) => !found).map(([n]) => n);
+  const problems: string[] = [];
+  if (missing.length) {
+    problems.push(
+      `Not found on PATH: ${missing.join(", ")} (install them: docker, kind, kubectl and ` +
+        "helm; `deno task setup` installs kubectl into .tools/bin)",
+    );
+  }
+  if (facts.tools.docker !== false && !facts.dockerRunning) {
+    problems.push("The Docker daemon is not running (`docker info` failed): start it first");
+  }
+  return problems;
+}
+
+/** The observed state `kind:up` plans from. */
+export interface UpFacts {
+  cluster: string;
+  clusterExists: boolean;
+  /** The VERSION file: image tag. */
+  version: string;
+  /** The .deno-version file: the image's Deno. */
+  denoVersion: string;
+  settings: DeploySettings;
+  /** A Datadog chart release is installed (removed when switching to the stand-in). */
+  datadogReleaseInstalled: boolean;
+}
+
+/** Plans `kind:up`: every step is safe to repeat. */
+export function planUp(facts: UpFacts): Step[] {
+  const { cluster, settings } = facts;
+  const context = kubeContext(cluster);
+  const steps: Step[] = [];
+  if (!facts.clusterExists) {
+    steps.push({
+      title: `Create kind cluster ${cluster} (1 control-plane, 2 workers)`,
+      command: ["kind", "create", "cluster", "--name", cluster, "--config", PATHS.kindConfig],
+    });
+  }
+  steps.push(...planImage(cluster, facts.version, facts.denoVersion));
+  for (const namespace of [APP_NAMESPACE, AGENT_NAMESPACE]) {
+    steps.push(
+      applyGenerated(context, `Namespace ${namespace}`, ["create", "namespace", namespace]),
+    );
+  }
+  steps.push(secretStep(context, APP_NAMESPACE, SECRETS.web, settings.web));
+  steps.push(secretStep(context, APP_NAMESPACE, SECRETS.jira, settings.jira));
+
+  const agentNs = ["--namespace", AGENT_NAMESPACE];
+  if (settings.agent.kind === "datadog") {
+    steps.push(
+      secretStep(context, AGENT_NAMESPACE, SECRETS.datadog, { "api-key": settings.agent.apiKey }),
+      {
+        title: "Remove the local Agent stand-in, if any (it holds the same host ports)",
+        command: [
+          "kubectl",
+          "--context",
+          context,
+          ...agentNs,
+          "delete",
+          "daemonset",
+          "local-agent",
+          "--ignore-not-found",
+        ],
+      },
+      {
+        title: "Add the Datadog Helm repository",
+        command: [
+          "helm",
+          "repo",
+          "add",
+          DATADOG_CHART.repoName,
+          DATADOG_CHART.repoUrl,
+          "--force-update",
+        ],
+      },
+      {
+        title: "Update the Datadog Helm repository",
+        command: ["helm", "repo", "update", DATADOG_CHART.repoName],
+      },
+      {
+        title: `Install the Datadog Agent (chart ${DATADOG_CHART.version}) and wait for it`,
+        command: [
+          "helm",
+          "upgrade",
+          "--install",
+          DATADOG_CHART.release,
+          DATADOG_CHART.chart,
+          "--version",
+          DATADOG_CHART.version,
+          "--kube-context",
+          context,
+          ...agentNs,
+          "--values",
+          PATHS.datadogValues,
+          "--set",
+          `datadog.site=${settings.agent.site}`,
+          "--set",
+          `datadog.clusterName=${cluster}`,
+          "--wait",
+          "--timeout",
+          "10m",
+        ],
+        interactive: true,
+      },
+    );
+  } else {
+    if (facts.datadogReleaseInstalled) {
+      steps.push({
+        title: "Uninstall the Datadog Agent release (no API key set now)",
+        command: [
+          "helm",
+          "uninstall",
+          DATADOG_CHART.release,
+          "--kube-context",
+          context,
+          ...agentNs,
+          "--wait",
+        ],
+      });
+    }
+    steps.push(
+      {
+        title: "Deploy the local Agent stand-in",
+        command: ["kubectl", "--context", context, "apply", "-k", PATHS.localAgent],
+      },
+      rolloutStatus(context, AGENT_NAMESPACE, "daemonset/local-agent"),
+    );
+  }
+
+  steps.push({
+    title: "Apply the services (k8s/overlays/kind)",
+    command: ["kubectl", "--context", context, "apply", "-k", PATHS.overlay],
+  });
+  for (const service of SERVICES) {
+    steps.push(rolloutStatus(context, APP_NAMESPACE, `deployment/${service}`));
+  }
+  return steps;
+}
+
+/** Plans `kind:down`: nothing when the cluster is already gone. */
+export function planDown(facts: { cluster: string; clusterExists: boolean }): Step[] {
+  if (!facts.clusterExists) return [];
+  return [{
+    title: `Delete kind cluster ${facts.cluster}`,
+    command: ["kind", "delete", "cluster", "--name", facts.cluster],
+  }];
+}
+
+/** Plans `kind:status`: nodes, pods of both namespaces, Warning events (kept about an hour). */
+export function planStatus(cluster: string): Step[] {
+  const kubectl = ["kubectl", "--context", kubeContext(cluster)];
+  return [
+    { title: "Nodes", command: [...kubectl, "get", "nodes", "-o", "wide"], interactive: true },
+    {
+      title: `Pods in ${APP_NAMESPACE}`,
+      command: [...kubectl, "--namespace", APP_NAMESPACE, "get", "pods", "-o", "wide"],
+      interactive: true,
+    },
+    {
+      title: `Pods in ${AGENT_NAMESPACE}`,
+      command: [...kubectl, "--namespace", AGENT_NAMESPACE, "get", "pods", "-o", "wide"],
+      interactive: true,
+    },
+    {
+      title: "Recent Warning events",
+      command: [
+        ...kubectl,
+        "get",
+        "events",
+        "--all-namespaces",
+        "--field-selector",
+        "type=Warning",
+        "--sort-by",
+        ".lastTimestamp",
+      ],
+      interactive: true,
+    },
+  ];
+}
+
+/** Plans `kind:logs`: every pod of the service, prefixed with the pod's name. */
+export function planLogs(
+  cluster: string,
+  service: ServiceName,
+  options: { follow: boolean; tail: number },
+): Step[] {
+  return [{
+    title: `Logs of ${service}`,
+    command: [
+      "kubectl",
+      "--context",
+      kubeContext(cluster),
+      "--namespace",
+      APP_NAMESPACE,
+      "logs",
+      "--selector",
+      `app.kubernetes.io/name=${service}`,
+      "--prefix",
+      `--tail=${options.tail}`,
+      "--max-log-requests=10",
+      ...(options.follow ? ["--follow"] : []),
+    ],
+    interactive: true,
+  }];
+}
+
+/** Plans `kind:redeploy`: rebuild and reload the image, restart one service, wait. */
+export function planRedeploy(
+  facts: { cluster: string; version: string; denoVersion: string; service: ServiceName },
+): Step[] {
+  const context = kubeContext(facts.cluster);
+  return [
+    ...planImage(facts.cluster, facts.version, facts.denoVersion),
+    {
+      title: `Restart ${facts.service}`,
+      command: [
+        "kubectl",
+        "--context",
+        context,
+        "--namespace",
+        APP_NAMESPACE,
+        "rollout",
+        "restart",
+        `deployment/${facts.service}`,
+      ],
+    },
+    rolloutStatus(context, APP_NAMESPACE, `deployment/${facts.service}`),
+  ];
+}
+
+function planImage(cluster: string, version: string, denoVersion: string): Step[] {
+  const image = imageRef(version);
+  return [
+    {
+      title: `Build image ${image} (Deno ${denoVersion})`,
+      command: [
+        "docker",
+        "build",
+        "--tag",
+        image,
+        "--build-arg",
+        `DENO_VERSION=${denoVersion}`,
+        ".",
+      ],
+      interactive: true,
+    },
+    {
+      title: `Load ${image} into the cluster's nodes`,
+      command: ["kind", "load", "docker-image", image, "--name", cluster],
+    },
+  ];
+}
+
+function rolloutStatus(context: string, namespace: string, resource: string): Step {
+  return {
+    title: `Wait for ${resource} (${namespace})`,
+    command: [
+      "kubectl",
+      "--context",
+      context,
+      "--namespace",
+      namespace,
+      "rollout",
+      "status",
+      resource,
+      `--timeout=${ROLLOUT_TIMEOUT}`,
+    ],
+    interactive: true,
+  };
+}
+
+/** `kubectl create … --dry-run=client -o yaml | kubectl apply -f -`: create or update. */
+function applyGenerated(
+  context: string,
+  what: string,
+  createArgs: string[],
+  stdin?: string,
+): Step {
+  const kubectl = `kubectl --context ${context}`;
+  return {
+    title: `Create or update ${what}`,
+    command: [
+      "sh",
+      "-c",
+      `${kubectl} ${createArgs.join(" ")} --dry-run=client -o yaml | ${kubectl} apply -f -`,
+    ],
+    ...(stdin === undefined ? {} : { stdin }),
+  };
+}
+
+function secretStep(
+  context: string,
+  namespace: string,
+  name: string,
+  entries: Record<string, string>,
+): Step {
+  const envFile = Object.entries(entries).map(([key, value]) => `${key}=${value}\n`).join("");
+  return applyGenerated(
+    context,
+    `Secret ${name} (${namespace}: ${Object.keys(entries).join(", ") || "no keys"})`,
+    ["--namespace", namespace, "create", "secret", "generic", name, "--from-env-file=/dev/stdin"],
+    envFile,
+  );
+}
