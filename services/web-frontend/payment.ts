@@ -1,0 +1,134 @@
+import { badRequest, HttpError } from "@demo/observability";
+
+/** The header a browser retries a payment with, so it is never paid twice. */
+export const IDEMPOTENCY_HEADER = "Idempotency-Key";
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+/** The contract's bank ids: the only values a `bank` metric tag may take. */
+export const BANK_IDS: ReadonlySet<string> = new Set([
+  "FNB",
+  "ABN",
+  "RABO",
+  "HSBC",
+  "JPMC",
+  "ING",
+  "BARC",
+  "CITI",
+]);
+
+/**
+ * The browser's idempotency key, or a fresh one when it sent none. A malformed key is a
+ * 400 naming the header: it would otherwise be silently replaced and a retry could pay twice.
+ */
+export function idempotencyKeyFrom(
+  header: string | undefined,
+  generate: () => string = () => crypto.randomUUID(),
+): string {
+  if (header === undefined) return generate();
+  if (!IDEMPOTENCY_KEY.test(header)) {
+    throw badRequest(
+      IDEMPOTENCY_HEADER,
+      "Invalid 'Idempotency-Key': expected 1 to 100 letters, digits or _ . : -",
+    );
+  }
+  return header;
+}
+
+/**
+ * The key payment-service sees: scoped by customer, so one customer's key can never
+ * replay (or reveal) another customer's payment.
+ */
+export function scopedIdempotencyKey(customerId: string, key: string): string {
+  return `${customerId}:${key}`;
+}
+
+/** A bank id safe as a metric tag value: a contract bank, or `unknown` for anything else. */
+export function bankTag(bankId: unknown): string {
+  return typeof bankId === "string" && BANK_IDS.has(bankId) ? bankId : "unknown";
+}
+
+/** What payment-service's answer to `POST /pay` means for the customer. */
+export type PaymentOutcome =
+  /** 200: the payment settled. */
+  | { kind: "settled"; paymentId?: string }
+  /** 402, or 503 with a failed payment (fraud check unavailable): created, then declined. */
+  | { kind: "failed"; paymentId?: string; reason: string }
+  /** 4xx, or a 503 envelope: payment-service refused the request and created nothing. */
+  | { kind: "refused"; reason: string; field?: string }
+  /** Any other answer: the payment may or may not exist. */
+  | { kind: "unknown" };
+
+/** Classifies payment-service's answer to `POST /pay`. */
+export function paymentOutcome(status: number, data: Record<string, unknown>): PaymentOutcome {
+  const paymentId = typeof data.payment_id === "string" ? data.payment_id : undefined;
+  if (status === 200) return { kind: "settled", paymentId };
+  if (status === 402 || (status === 503 && data.status === "failed")) {
+    return { kind: "failed", paymentId, reason: String(data.reason ?? "unknown") };
+  }
+  if ((status >= 400 && status < 500) || status === 503) {
+    const error = (data.error ?? {}) as Record<string, unknown>;
+    return {
+      kind: "refused",
+      reason: typeof error.code === "string" ? error.code : `http_${status}`,
+      field: typeof error.field === "string" ? error.field : undefined,
+    };
+  }
+  return { kind: "unknown" };
+}
+
+/**
+ * The answer when nobody knows whether a payment went through. It never says the payment
+ * failed: it may still complete, and a retry with the same key tells the real outcome.
+ */
+export function paymentOutcomeUnknown(
+  key: string,
+  status: 502 | 504,
+  cause?: unknown,
+): HttpError {
+  return new HttpError(
+    status,
+    "payment_outcome_unknown",
+    "We could not confirm this payment yet: it may still complete. Retry with the same " +
+      "Idempotency-Key to see its outcome; it will not be charged twice.",
+    { details: { idempotency_key: key }, cause },
+  );
+}
+
+/** The payment fields the assistant is told about. */
+export interface PaymentFacts {
+  payment_id: string;
+  status?: unknown;
+  reason?: unknown;
+  bank_id?: unknown;
+  bank_name?: unknown;
+  amount?: unknown;
+  created_at?: unknown;
+}
+
+function text(value: unknown, max = 80): string | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return typeof value === "string" && value !== "" ? value.slice(0, max) : undefined;
+}
+
+/**
+ * The assistant's prompt about one payment. It starts with "summarize" so the model
+ * summarizes, and puts the payment's facts first so they land in the summary.
+ */
+export function assistantPrompt(payment: PaymentFacts, question?: string): string {
+  const amount = typeof payment.amount === "number"
+    ? payment.amount.toFixed(2)
+    : text(payment.amount);
+  const bank = text(payment.bank_name) ?? text(payment.bank_id) ?? "an unknown bank";
+  const reason = text(payment.reason, 120);
+  const created = text(payment.created_at, 40);
+  const parts = [
+    `summarize payment ${payment.payment_id}: ${text(payment.status) ?? "unknown status"}`,
+    reason ? ` (${reason})` : "",
+    amount ? `, ${amount} to ${bank}` : `, to ${bank}`,
+    created ? `, created ${created}` : "",
+    ".",
+    question ? ` The customer asks: ${question}` : "",
+  ];
+  return parts.join("");
+}

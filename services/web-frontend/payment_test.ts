@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { HttpError } from "@demo/observability";
+import {
+  assistantPrompt,
+  bankTag,
+  idempotencyKeyFrom,
+  paymentOutcome,
+  paymentOutcomeUnknown,
+  scopedIdempotencyKey,
+} from "./payment.ts";
+
+Deno.test("idempotencyKeyFrom() keeps a valid key and generates one when absent", () => {
+  assert.equal(idempotencyKeyFrom("Ab0_.:-"), "Ab0_.:-");
+  assert.equal(idempotencyKeyFrom("k".repeat(100)), "k".repeat(100));
+  assert.equal(idempotencyKeyFrom(undefined, () => "generated"), "generated");
+});
+
+Deno.test("idempotencyKeyFrom() rejects a malformed key with a 400 naming the header", () => {
+  for (const bad of ["", " ", "a/b", "k".repeat(101), "a\nb"]) {
+    assert.throws(() => idempotencyKeyFrom(bad), (error: unknown) => {
+      assert.ok(error instanceof HttpError);
+      assert.equal(error.status, 400);
+      assert.equal(error.field, "Idempotency-Key");
+      return true;
+    });
+  }
+});
+
+Deno.test("scopedIdempotencyKey() prefixes the customer", () => {
+  assert.equal(scopedIdempotencyKey("cust_0123456789", "k1"), "cust_0123456789:k1");
+});
+
+Deno.test("bankTag() lets only contract banks become tag values", () => {
+  assert.equal(bankTag("RABO"), "RABO");
+  assert.equal(bankTag("rabo"), "unknown");
+  assert.equal(bankTag("<script>"), "unknown");
+  assert.equal(bankTag(undefined), "unknown");
+});
+
+Deno.test("paymentOutcome() classifies payment-service's answers", () => {
+  assert.deepEqual(paymentOutcome(200, { payment_id: "p1", status: "settled" }), {
+    kind: "settled",
+    paymentId: "p1",
+  });
+  assert.deepEqual(paymentOutcome(402, { payment_id: "p1", reason: "Invalid recipient" }), {
+    kind: "failed",
+    paymentId: "p1",
+    reason: "Invalid recipient",
+  });
+  assert.deepEqual(
+    paymentOutcome(503, { payment_id: "p1", status: "failed", reason: "Fraud check unavailable" }),
+    { kind: "failed", paymentId: "p1", reason: "Fraud check unavailable" },
+  );
+  assert.deepEqual(
+    paymentOutcome(409, { error: { code: "idempotency_key_reused", message: "m" } }),
+    { kind: "refused", reason: "idempotency_key_reused", field: undefined },
+  );
+  assert.deepEqual(
+    paymentOutcome(503, { error: { code: "deadline_too_short", message: "m" } }),
+    { kind: "refused", reason: "deadline_too_short", field: undefined },
+  );
+  assert.deepEqual(paymentOutcome(500, {}), { kind: "unknown" });
+  assert.deepEqual(paymentOutcome(504, {}), { kind: "unknown" });
+});
+
+Deno.test("paymentOutcomeUnknown() tells the user to retry with the same key, never that it failed", () => {
+  const error = paymentOutcomeUnknown("k1", 504);
+  assert.equal(error.status, 504);
+  assert.equal(error.code, "payment_outcome_unknown");
+  assert.deepEqual(error.details, { idempotency_key: "k1" });
+  assert.match(error.message, /may still complete/);
+  assert.doesNotMatch(error.message, /fail/i);
+});
+
+Deno.test("assistantPrompt() starts with summarize and leads with the payment's facts", () => {
+  const prompt = assistantPrompt({
+    payment_id: "pay_9",
+    status: "settled",
+    bank_id: "JPMC",
+    bank_name: "JP Morgan Chase",
+    amount: 1234.5,
+    created_at: "2026-01-01T00:00:00Z",
+  });
+  assert.equal(
+    prompt,
+    "summarize payment pay_9: settled, 1234.50 to JP Morgan Chase, created 2026-01-01T00:00:00Z.",
+  );
+  assert.ok(prompt.length <= 160, "the whole fact line fits in the model's summary");
+  const withQuestion = assistantPrompt({ payment_id: "p", status: "failed", reason: "x" }, "Why?");
+  assert.match(
+    withQuestion,
+    /^summarize payment p: failed \(x\), to an unknown bank\. The customer asks: Why\?$/,
+  );
+});

@@ -1,0 +1,131 @@
+import { badRequest, HttpError } from "@demo/observability";
+import type { RumConfig } from "./config.ts";
+
+/** Where the browser SDKs post their batches when a proxy is configured. */
+export const RUM_PROXY_PATH = "/rum-proxy";
+
+/** The largest batch the proxy forwards (session replay segments are the big ones). */
+export const RUM_PROXY_MAX_BYTES = 2 * 1024 * 1024;
+
+// The intake tracks the browser SDKs send to; anything else is not a batch of ours.
+const FORWARD_PATHS: ReadonlySet<string> = new Set([
+  "/api/v2/rum",
+  "/api/v2/logs",
+  "/api/v2/replay",
+]);
+const MAX_FORWARD_LENGTH = 4096;
+
+/**
+ * Checks the SDK's `ddforward` value (intake path and query) and returns it. Only the RUM,
+ * Logs and Replay tracks pass, so the proxy cannot be pointed at anything else.
+ */
+export function checkForwardPath(ddforward: string | undefined): string {
+  if (!ddforward) throw badRequest("ddforward", "Missing 'ddforward': expected an intake path");
+  const query = ddforward.indexOf("?");
+  const path = query === -1 ? ddforward : ddforward.slice(0, query);
+  if (ddforward.length > MAX_FORWARD_LENGTH || !FORWARD_PATHS.has(path)) {
+    throw badRequest(
+      "ddforward",
+      "Invalid 'ddforward': expected /api/v2/rum, /api/v2/logs or /api/v2/replay",
+    );
+  }
+  return ddforward;
+}
+
+/** The URL a batch is forwarded to: the proxy target with the SDK's `ddforward`. */
+export function forwardUrl(target: string, ddforward: string): string {
+  const url = new URL(target);
+  url.searchParams.set("ddforward", ddforward);
+  return url.href;
+}
+
+/**
+ * The Browser SDK's intake origin for a Datadog site, built the way the SDK builds it:
+ * `browser-intake-` + the site's labels joined by `-` (datadoghq.eu →
+ * https://browser-intake-datadoghq.eu, us3.datadoghq.com → https://browser-intake-us3-datadoghq.com).
+ */
+export function browserIntakeOrigin(site: string): string {
+  const labels = site.split(".");
+  const tld = labels.pop();
+  return `https://browser-intake-${labels.join("-")}.${tld}`;
+}
+
+/** Content-Security-Policy directives (Hono `secureHeaders` shape). */
+export interface CspDirectives {
+  defaultSrc: string[];
+  scriptSrc: string[];
+  styleSrc: string[];
+  imgSrc: string[];
+  connectSrc: string[];
+  workerSrc: string[];
+  frameAncestors: string[];
+  baseUri: string[];
+  formAction: string[];
+  objectSrc: string[];
+}
+
+/**
+ * The page's policy: only its own scripts, styles and API. With RUM on and no proxy, the
+ * SDKs post to the site's intake origin; session replay compresses in a `blob:` worker.
+ */
+export function contentSecurityPolicy(rum: RumConfig | null): CspDirectives {
+  const connectSrc = ["'self'"];
+  if (rum && !rum.proxy) connectSrc.push(browserIntakeOrigin(rum.site));
+  return {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", "data:"],
+    connectSrc,
+    workerSrc: ["blob:"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'self'"],
+    objectSrc: ["'none'"],
+  };
+}
+
+function tooLarge(): HttpError {
+  return new HttpError(
+    413,
+    "payload_too_large",
+    `Cannot forward batch: larger than ${RUM_PROXY_MAX_BYTES} bytes`,
+    { field: "body" },
+  );
+}
+
+/**
+ * Reads a raw request body of at most `limit` bytes, giving up (413) as soon as it passes
+ * the limit instead of buffering whatever a client sends.
+ */
+export async function readCapped(
+  body: ReadableStream<Uint8Array> | null,
+  declaredLength: string | undefined,
+  limit = RUM_PROXY_MAX_BYTES,
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (Number(declaredLength ?? "0") > limit) {
+    await body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  if (!body) return new Uint8Array();
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { HttpError } from "@demo/observability";
+import {
+  browserIntakeOrigin,
+  checkForwardPath,
+  contentSecurityPolicy,
+  forwardUrl,
+  readCapped,
+} from "./rum.ts";
+import type { RumConfig } from "./config.ts";
+
+Deno.test("checkForwardPath() accepts the RUM, Logs and Replay intake paths with their query", () => {
+  for (const path of ["/api/v2/rum", "/api/v2/logs?ddsource=browser", "/api/v2/replay?x=1"]) {
+    assert.equal(checkForwardPath(path), path);
+  }
+});
+
+Deno.test("checkForwardPath() refuses anything else with a 400 naming ddforward", () => {
+  for (
+    const bad of [
+      undefined,
+      "",
+      "/api/v2/rum/x",
+      "/api/v2/series",
+      "http://x/api/v2/rum",
+      "/api/v2/rum" + "?".padEnd(5000, "a"),
+    ]
+  ) {
+    assert.throws(() => checkForwardPath(bad), (error: unknown) => {
+      assert.ok(error instanceof HttpError);
+      assert.equal(error.status, 400);
+      assert.equal(error.field, "ddforward");
+      return true;
+    });
+  }
+});
+
+Deno.test("forwardUrl() keeps the target's path and encodes ddforward as one query value", () => {
+  const url = new URL(forwardUrl("http://agent:8126/browser-intake", "/api/v2/rum?a=1&b=2"));
+  assert.equal(url.pathname, "/browser-intake");
+  assert.equal(url.searchParams.get("ddforward"), "/api/v2/rum?a=1&b=2");
+  assert.equal([...url.searchParams.keys()].length, 1);
+});
+
+Deno.test("browserIntakeOrigin() builds the intake host the way the Browser SDK does", () => {
+  assert.equal(browserIntakeOrigin("datadoghq.eu"), "https://browser-intake-datadoghq.eu");
+  assert.equal(browserIntakeOrigin("datadoghq.com"), "https://browser-intake-datadoghq.com");
+  assert.equal(
+    browserIntakeOrigin("us3.datadoghq.com"),
+    "https://browser-intake-us3-datadoghq.com",
+  );
+  assert.equal(
+    browserIntakeOrigin("ap1.datadoghq.com"),
+    "https://browser-intake-ap1-datadoghq.com",
+  );
+  assert.equal(browserIntakeOrigin("ddog-gov.com"), "https://browser-intake-ddog-gov.com");
+});
+
+Deno.test("contentSecurityPolicy() adds the intake origin only for RUM without a proxy", () => {
+  const rum: RumConfig = {
+    applicationId: "a",
+    clientToken: "t",
+    site: "us5.datadoghq.com",
+    service: "web-frontend",
+    env: "dev",
+    version: "0.1.0",
+    sessionSampleRate: 100,
+    sessionReplaySampleRate: 100,
+  };
+  assert.deepEqual(contentSecurityPolicy(null).connectSrc, ["'self'"]);
+  assert.deepEqual(contentSecurityPolicy(rum).connectSrc, [
+    "'self'",
+    "https://browser-intake-us5-datadoghq.com",
+  ]);
+  assert.deepEqual(contentSecurityPolicy({ ...rum, proxy: "/rum-proxy" }).connectSrc, ["'self'"]);
+  assert.deepEqual(contentSecurityPolicy(rum).workerSrc, ["blob:"]);
+});
+
+Deno.test("readCapped() reads a body up to the limit and refuses one past it with 413", async () => {
+  const bytes = new Uint8Array([1, 2, 3, 4]);
+  assert.deepEqual(await readCapped(new Blob([bytes]).stream(), undefined, 4), bytes);
+  await assert.rejects(readCapped(new Blob([bytes]).stream(), undefined, 3), (error: unknown) => {
+    assert.ok(error instanceof HttpError);
+    assert.equal(error.status, 413);
+    return true;
+  });
+  await assert.rejects(readCapped(new Blob([bytes]).stream(), "99", 10), /larger than/);
+  assert.deepEqual(await readCapped(null, undefined), new Uint8Array());
+});

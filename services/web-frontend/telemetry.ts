@@ -1,0 +1,30 @@
+/** web-frontend's telemetry names, kept exactly as the contract's dashboards query them. */
+export const METRIC = {
+  authOk: "web.auth.ok",
+  authFailed: "web.auth.failed",
+  paymentOk: "web.payment.ok",
+  paymentError: "web.payment.error",
+} as const;
+
+export const SPAN = { login: "web.login", pay: "web.pay" } as const;
+
+/** Span tag names the contract asks for on the manual and server spans. */
+export const TAG = {
+  userId: "usr.id",
+  bank: "bank",
+  amount: "amount",
+  paymentId: "payment.id",
+  reason: "reason",
+} as const;
+
+export const LOG = {
+  authOk: "auth_ok",
+  authError: "auth_error",
+  authUpstreamError: "auth_upstream_error",
+  paymentOk: "payment_ok",
+  paymentFailed: "payment_failed",
+  paymentUpstreamError: "payment_upstream_error",
+  assistantError: "assistant_error",
+  rumProxyError: "rum_proxy_error",
+  webDistMissing: "web_dist_missing",
+} as const;
