@@ -52,7 +52,7 @@ export type PayOutcome =
   | { kind: "settled"; payment_id: string; bank_id: string; bank_name: string; amount: number }
   | {
     kind: "failed";
-    payment_id: string;
+    payment_id?: string;
     reason: string;
     bank_id?: string;
     bank_name?: string;
@@ -260,11 +260,9 @@ function readPayOutcome({ status, body }: Answer): PayOutcome {
     return { kind: "settled", payment_id, bank_id, bank_name, amount };
   }
   if (body.status === "failed") {
-    const payment_id = text(body.payment_id);
-    if (!payment_id) throw unreadable(status);
     return {
       kind: "failed",
-      payment_id,
+      payment_id: text(body.payment_id),
       reason: text(body.reason) ?? "Payment failed",
       bank_id: text(body.bank_id),
       bank_name: text(body.bank_name),

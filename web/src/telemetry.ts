@@ -36,7 +36,10 @@ export interface PayAttempt {
   outcome: "settled" | "failed" | "unknown" | "error";
   payment_id?: string;
   reason?: string;
+  /** The gateway's error code, for `error`. */
   code?: string;
+  /** A repeat of an attempt whose outcome was unknown (same idempotency key). */
+  check_again?: boolean;
 }
 
 /** The page's reporting. */
