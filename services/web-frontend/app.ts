@@ -1,0 +1,386 @@
+import { type Context, Hono } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
+import { secureHeaders } from "hono/secure-headers";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
+import {
+  createServiceApp,
+  handleError,
+  handleNotFound,
+  HttpError,
+  type Logger,
+  type Metrics,
+  type ObservedVariables,
+  type Readiness,
+  readJson,
+  UpstreamError,
+  withSpan,
+} from "@demo/observability";
+import { createBankCache } from "./banks.ts";
+import type { AuthServiceClient } from "./clients/auth_service.ts";
+import type { LlmServiceClient } from "./clients/llm_service.ts";
+import type { PaymentServiceClient } from "./clients/payment_service.ts";
+import type { PeerCall } from "./clients/_reply.ts";
+import type { WebConfig } from "./config.ts";
+import {
+  assistantPrompt,
+  bankTag,
+  IDEMPOTENCY_HEADER,
+  idempotencyKeyFrom,
+  paymentOutcome,
+  paymentOutcomeUnknown,
+  scopedIdempotencyKey,
+} from "./payment.ts";
+import {
+  checkForwardPath,
+  contentSecurityPolicy,
+  forwardUrl,
+  readCapped,
+  RUM_PROXY_PATH,
+} from "./rum.ts";
+import { type Session, SESSION_COOKIE, type SessionCodec } from "./session.ts";
+import type { StaticSiteSource } from "./static.ts";
+import { LOG, METRIC, SPAN, TAG } from "./telemetry.ts";
+
+/** What web-frontend's app is built from. */
+export interface WebDeps {
+  config: WebConfig;
+  log: Logger;
+  metrics: Metrics;
+  readiness: Readiness;
+  auth: AuthServiceClient;
+  payments: PaymentServiceClient;
+  llm: LlmServiceClient;
+  sessions: SessionCodec;
+  site: StaticSiteSource;
+  /** The `fetch` the RUM proxy forwards with (tests inject a fake). */
+  fetch?: typeof fetch;
+}
+
+/** The gateway's request variables: the kit's, plus the verified session if any. */
+export interface WebEnv {
+  Variables: ObservedVariables & { session?: Session };
+}
+
+/** Limits match auth-service's; the password is never logged or traced. */
+export const LoginRequest = z.object({
+  username: z.string().trim().min(1).max(64),
+  password: z.string().min(1).max(128),
+}).strict();
+
+/** The bank and amount rules (known bank, decimals, maximum) belong to payment-service. */
+export const PayRequest = z.object({
+  bank_id: z.string().trim().min(1).max(32),
+  amount: z.number().positive(),
+}).strict();
+
+export const AssistantRequest = z.object({
+  payment_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "expected a payment id"),
+  question: z.string().trim().max(500).optional(),
+}).strict();
+
+/** How long the bank list is reused: it never changes while the system runs. */
+export const BANKS_TTL_MS = 60_000;
+
+/** How many recent payments `GET /api/payments` shows. */
+export const RECENT_PAYMENTS = 20;
+
+const INDEX_MISSING = "The web UI has not been built: run `deno task web:build`, then reload.\n";
+
+function peerCall(c: Context<WebEnv>): PeerCall {
+  return { deadline: c.get("deadline"), requestId: c.get("requestId") };
+}
+
+function requireSession(c: Context<WebEnv>): Session {
+  const session = c.get("session");
+  if (!session) {
+    throw new HttpError(401, "not_logged_in", "Log in first: there is no valid session");
+  }
+  return session;
+}
+
+/**
+ * Builds web-frontend's HTTP app: the `/api` gateway, the RUM proxy and the bundled UI,
+ * with security headers on every response. Opens no port.
+ */
+export function createApp(deps: WebDeps) {
+  const { config, metrics } = deps;
+  const app = new Hono<WebEnv>();
+  // Registered before the kit's routes so even probes and errors carry the headers.
+  app.use(secureHeaders({
+    contentSecurityPolicy: contentSecurityPolicy(config.rum),
+    referrerPolicy: "strict-origin-when-cross-origin",
+    xFrameOptions: "DENY",
+    // HSTS only means something when the site is served over HTTPS.
+    strictTransportSecurity: config.cookieSecure,
+  }));
+  app.route(
+    "/",
+    createServiceApp({
+      log: deps.log,
+      readiness: deps.readiness,
+      budgetMs: config.base.requestBudgetMs,
+    }),
+  );
+  app.onError(handleError);
+  app.notFound(handleNotFound);
+
+  // Every API request with a valid cookie is an authenticated one: its span names the customer.
+  app.use("/api/*", async function readSession(c, next) {
+    const token = getCookie(c, SESSION_COOKIE);
+    const session = token === undefined ? undefined : await deps.sessions.verify(token);
+    c.set("session", session);
+    if (session) c.get("span")?.setTag(TAG.userId, session.customerId);
+    await next();
+  });
+
+  const configBody = { ok: true, rum: config.rum };
+  app.get("/api/config", (c) => c.json(configBody));
+
+  const banks = createBankCache({ ttlMs: BANKS_TTL_MS });
+  app.get("/api/banks", async (c) => {
+    const list = await banks.get(() => deps.payments.banks(peerCall(c)));
+    return c.json({ ok: true, banks: list });
+  });
+
+  app.post("/api/login", async (c) => {
+    const body = await readJson(c, LoginRequest);
+    const log = c.get("log");
+    const result = await withSpan(SPAN.login, {}, async (span) => {
+      try {
+        const result = await deps.auth.login(body, peerCall(c));
+        if (result.customerId) span.setTag(TAG.userId, result.customerId);
+        if (!result.ok) span.setTag(TAG.reason, result.reason);
+        return result;
+      } catch (error) {
+        span.setTag(TAG.reason, "upstream_error");
+        throw error;
+      }
+    }).catch((error) => {
+      metrics.increment(METRIC.authFailed, { reason: "upstream_error" });
+      log.error(LOG.authUpstreamError, { error: errorFields(error) });
+      throw error;
+    });
+    if (!result.ok) {
+      metrics.increment(METRIC.authFailed, { reason: result.reason });
+      log.warn(LOG.authError, { customer_id: result.customerId, reason: result.reason });
+      return c.json({ ok: false, reason: result.reason }, 401);
+    }
+    c.get("span")?.setTag(TAG.userId, result.customerId);
+    const token = await deps.sessions.issue(result.customerId, body.username);
+    setCookie(c, SESSION_COOKIE, token, {
+      path: "/",
+      httpOnly: true,
+      sameSite: "Strict",
+      secure: config.cookieSecure,
+      maxAge: deps.sessions.ttlSeconds,
+    });
+    metrics.increment(METRIC.authOk);
+    log.info(LOG.authOk, { customer_id: result.customerId });
+    return c.json({ ok: true, customer_id: result.customerId, username: body.username });
+  });
+
+  app.post("/api/logout", (c) => {
+    setCookie(c, SESSION_COOKIE, "", {
+      path: "/",
+      httpOnly: true,
+      sameSite: "Strict",
+      secure: config.cookieSecure,
+      maxAge: 0,
+    });
+    return c.json({ ok: true });
+  });
+
+  app.get("/api/session", (c) => {
+    const session = requireSession(c);
+    return c.json({ ok: true, customer_id: session.customerId, username: session.username });
+  });
+
+  app.post("/api/pay", async (c) => {
+    const session = requireSession(c);
+    const key = idempotencyKeyFrom(c.req.header(IDEMPOTENCY_HEADER));
+    c.header(IDEMPOTENCY_HEADER, key);
+    const body = await readJson(c, PayRequest);
+    const bank = bankTag(body.bank_id);
+    const log = c.get("log");
+    const facts = { customer_id: session.customerId, bank_id: body.bank_id, amount: body.amount };
+    const { reply, outcome } = await withSpan(SPAN.pay, {
+      tags: {
+        [TAG.userId]: session.customerId,
+        [TAG.bank]: body.bank_id,
+        [TAG.amount]: body.amount,
+      },
+    }, async (span) => {
+      let reply;
+      try {
+        reply = await deps.payments.pay({
+          customerId: session.customerId,
+          bankId: body.bank_id,
+          amount: body.amount,
+          idempotencyKey: scopedIdempotencyKey(session.customerId, key),
+        }, peerCall(c));
+      } catch (error) {
+        span.setTag(TAG.reason, "outcome_unknown");
+        throw error;
+      }
+      const outcome = paymentOutcome(reply.status, reply.data);
+      if ("paymentId" in outcome && outcome.paymentId) {
+        span.setTag(TAG.paymentId, outcome.paymentId);
+      }
+      if ("reason" in outcome) span.setTag(TAG.reason, outcome.reason);
+      if (outcome.kind === "unknown") span.setTag(TAG.reason, "outcome_unknown");
+      return { reply, outcome };
+    }).catch((error) => {
+      if (!(error instanceof UpstreamError)) throw error;
+      metrics.increment(METRIC.paymentError, { bank });
+      log.error(LOG.paymentUpstreamError, {
+        ...facts,
+        idempotency_key: key,
+        error: errorFields(error),
+      });
+      // Unreachable or too slow: it may have been paid all the same.
+      throw paymentOutcomeUnknown(key, error.status === 502 ? 502 : 504, error);
+    });
+
+    switch (outcome.kind) {
+      case "settled":
+        metrics.increment(METRIC.paymentOk, { bank });
+        log.info(LOG.paymentOk, { ...facts, payment_id: outcome.paymentId });
+        break;
+      case "failed":
+        metrics.increment(METRIC.paymentError, { bank });
+        log.warn(LOG.paymentFailed, {
+          ...facts,
+          payment_id: outcome.paymentId,
+          payment_status: "failed",
+          reason: outcome.reason,
+        });
+        break;
+      case "refused":
+        metrics.increment(METRIC.paymentError, { bank });
+        log.warn(LOG.paymentFailed, {
+          ...facts,
+          payment_status: "refused",
+          reason: outcome.reason,
+          field: outcome.field,
+          http_status: reply.status,
+        });
+        break;
+      case "unknown":
+        metrics.increment(METRIC.paymentError, { bank });
+        log.error(LOG.paymentUpstreamError, {
+          ...facts,
+          idempotency_key: key,
+          upstream_status: reply.status,
+        });
+        throw paymentOutcomeUnknown(key, reply.status === 504 ? 504 : 502);
+    }
+    return c.json(reply.data, reply.status as ContentfulStatusCode);
+  });
+
+  app.get("/api/payments", async (c) => {
+    const session = requireSession(c);
+    const payments = await deps.payments.recent(session.customerId, RECENT_PAYMENTS, peerCall(c));
+    return c.json({ ok: true, payments });
+  });
+
+  app.post("/api/assistant", async (c) => {
+    const session = requireSession(c);
+    const body = await readJson(c, AssistantRequest);
+    const payment = await deps.payments.get(body.payment_id, peerCall(c));
+    // Another customer's payment answers exactly like a missing one: nothing leaks.
+    if (!payment || payment.customer_id !== session.customerId) {
+      throw new HttpError(404, "payment_not_found", `No payment ${body.payment_id} of yours`, {
+        field: "payment_id",
+      });
+    }
+    c.get("span")?.setTag(TAG.paymentId, payment.payment_id);
+    let answer: string;
+    try {
+      const generation = await deps.llm.generate(
+        assistantPrompt(payment, body.question || undefined),
+        peerCall(c),
+      );
+      answer = generation.output;
+    } catch (error) {
+      c.get("log").warn(LOG.assistantError, {
+        customer_id: session.customerId,
+        payment_id: payment.payment_id,
+        error: errorFields(error),
+      });
+      throw new HttpError(
+        502,
+        "assistant_unavailable",
+        "The assistant is unavailable right now; try again in a moment",
+        { cause: error },
+      );
+    }
+    return c.json({ ok: true, payment_id: payment.payment_id, answer });
+  });
+
+  if (config.rumProxyUrl) {
+    const target = config.rumProxyUrl;
+    const forward = deps.fetch ?? fetch;
+    let failing = false;
+    app.post(RUM_PROXY_PATH, async (c) => {
+      const ddforward = checkForwardPath(c.req.query("ddforward"));
+      const body = await readCapped(c.req.raw.body, c.req.header("content-length"));
+      const timeout = Math.min(config.peerTimeoutMs, c.get("deadline").remaining());
+      try {
+        // Cookies and other headers stay here: the intake needs the batch and its type only.
+        const response = await forward(forwardUrl(target, ddforward), {
+          method: "POST",
+          headers: { "content-type": c.req.header("content-type") ?? "text/plain" },
+          body,
+          signal: AbortSignal.timeout(Math.max(1, timeout)),
+        });
+        await response.body?.cancel();
+        failing = false;
+      } catch (error) {
+        // The page must never see an error for its telemetry; say it once per outage.
+        if (!failing) c.get("log").warn(LOG.rumProxyError, { error: errorFields(error) });
+        failing = true;
+      }
+      return c.json({ ok: true }, 202);
+    });
+  }
+
+  app.get("/", async (c) => {
+    const site = await deps.site.current();
+    if (!site) return c.text(INDEX_MISSING, 503, { "cache-control": "no-store" });
+    const headers = {
+      "content-type": site.index.contentType,
+      "cache-control": "no-cache",
+      etag: site.index.etag,
+    };
+    if (c.req.header("if-none-match") === site.index.etag) return c.body(null, 304, headers);
+    return c.body(site.index.body, 200, headers);
+  });
+
+  app.get("/assets/*", async (c) => {
+    const name = c.req.path.slice("/assets/".length);
+    const file = (await deps.site.current())?.assets.get(name);
+    if (!file) throw new HttpError(404, "not_found", `No asset named ${name}`);
+    return c.body(file.body, 200, {
+      "content-type": file.contentType,
+      "cache-control": "public, max-age=31536000, immutable",
+      etag: file.etag,
+    });
+  });
+
+  return app;
+}
+
+function errorFields(error: unknown): Record<string, unknown> {
+  if (error instanceof UpstreamError) {
+    return {
+      code: error.code,
+      message: error.message,
+      upstream: error.upstream,
+      upstream_status: error.upstreamStatus,
+    };
+  }
+  if (error instanceof HttpError) return { code: error.code, message: error.message };
+  if (error instanceof Error) return { kind: error.name, message: error.message };
+  return { message: String(error) };
+}

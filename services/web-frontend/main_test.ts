@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+
+const main = new URL("./main.ts", import.meta.url).pathname;
+const SECRET = "main-test-session-secret-0123456789abcdef";
+
+function spawn(env: Record<string, string>) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", main],
+    env: { DD_TRACE_ENABLED: "false", DD_AGENT_HOST: "127.0.0.1", HOST: "127.0.0.1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+Deno.test("web-frontend exits 1 at start-up naming SESSION_SECRET, never its value", async () => {
+  const out = await spawn({ SESSION_SECRET: "too-short-s3cret", PORT: String(freePort()) })
+    .output();
+  assert.equal(out.code, 1);
+  const text = new TextDecoder().decode(out.stdout);
+  assert.match(text, /"config_invalid"/);
+  assert.match(text, /SESSION_SECRET/);
+  assert.doesNotMatch(text, /too-short-s3cret/);
+});
+
+Deno.test("web-frontend serves its UI and API, then exits 0 on SIGTERM after draining", async () => {
+  const dist = await Deno.makeTempDir({ prefix: "web-dist-" });
+  await Deno.writeTextFile(`${dist}/index.html`, "<!doctype html><title>pay</title>");
+  const port = freePort();
+  const child = spawn({ SESSION_SECRET: SECRET, PORT: String(port), WEB_DIST_DIR: dist });
+  try {
+    let ready = false;
+    for (let i = 0; i < 100 && !ready; i++) {
+      ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => {
+        r.body?.cancel();
+        return r.ok;
+      }).catch(() => false);
+      if (!ready) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(ready, "web-frontend became ready");
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(await page.text(), "<!doctype html><title>pay</title>");
+    assert.match(page.headers.get("content-security-policy") ?? "", /script-src 'self'/);
+    const session = await fetch(`http://127.0.0.1:${port}/api/session`);
+    assert.equal(session.status, 401);
+    await session.body?.cancel();
+  } finally {
+    child.kill("SIGTERM");
+    const out = await child.output();
+    await Deno.remove(dist, { recursive: true });
+    assert.equal(out.code, 0);
+    const text = new TextDecoder().decode(out.stdout);
+    assert.match(text, /"service_stopped"/);
+    assert.doesNotMatch(text, new RegExp(SECRET));
+  }
+});
