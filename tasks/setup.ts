@@ -18,7 +18,7 @@ import { REPO_ROOT } from "./lib/tools.ts";
 /** Where `.tools` lives; binaries go to `bin/`, the Compose CLI plugin link to `docker-config/`. */
 export const TOOLS_DIR = join(REPO_ROOT, ".tools");
 
-/** Oldest Compose that accepts this project's compose.yaml (`env_file.required` came in 2.24). */
+/** Oldest Compose that accepts this project's compose.yaml (watch `sync+restart`, `depends_on.required`). */
 export const MIN_COMPOSE = "2.24.0";
 /** Oldest kubectl whose built-in kustomize renders the overlays (kustomize v5). */
 export const MIN_KUBECTL = "1.27.0";
