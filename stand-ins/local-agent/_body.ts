@@ -1,0 +1,114 @@
+import { AgentError } from "./_errors.ts";
+
+/** Compression formats the intakes accept, as `DecompressionStream` names them. */
+export type Compression = "gzip" | "deflate";
+
+function tooLarge(limit: number, what = "body"): AgentError {
+  return new AgentError(
+    413,
+    "payload_too_large",
+    `Cannot read ${what}: larger than ${limit} bytes`,
+    "body",
+  );
+}
+
+/**
+ * Reads a request body of at most `limit` bytes and undoes its `Content-Encoding` (gzip or
+ * deflate), again capped at `limit` bytes so a small compressed body cannot expand without
+ * bound. Answers 413 past the limit, 415 for an unknown encoding and 400 for a body that
+ * does not decompress.
+ */
+export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  const encoding = compressionOf(request.headers.get("content-encoding"));
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) {
+    await request.body?.cancel().catch(() => {});
+    throw tooLarge(limit);
+  }
+  const bytes = await readCapped(request.body, limit, () => tooLarge(limit));
+  return encoding ? await decompress(bytes, encoding, limit) : bytes;
+}
+
+/** Maps a `Content-Encoding` header to a compression format; undefined means none. */
+export function compressionOf(header: string | null): Compression | undefined {
+  const value = (header ?? "").trim().toLowerCase();
+  if (value === "" || value === "identity") return undefined;
+  if (value === "gzip" || value === "x-gzip") return "gzip";
+  if (value === "deflate") return "deflate";
+  throw new AgentError(
+    415,
+    "unsupported_encoding",
+    "Cannot read body: Content-Encoding must be gzip, deflate or identity",
+    "content-encoding",
+  );
+}
+
+/** Decompresses `bytes`; 400 when they are not valid `format` data, 413 past `limit`. */
+export async function decompress(
+  bytes: Uint8Array,
+  format: Compression,
+  limit: number,
+): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
+    .pipeThrough(new DecompressionStream(format));
+  try {
+    return await readCapped(stream, limit, () => tooLarge(limit, "decompressed body"));
+  } catch (error) {
+    if (error instanceof AgentError) throw error;
+    throw new AgentError(
+      400,
+      "invalid_encoding",
+      `Cannot decompress body: expected ${format} data`,
+      "body",
+    );
+  }
+}
+
+async function readCapped(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+  onTooLarge: () => AgentError,
+): Promise<Uint8Array> {
+  if (!body) return new Uint8Array();
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw onTooLarge();
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Decodes UTF-8 text, answering 400 for bytes that are not UTF-8. */
+export function utf8Text(bytes: Uint8Array, field = "body"): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new AgentError(400, "invalid_payload", "Cannot read body: expected UTF-8 text", field);
+  }
+}
+
+/** Parses JSON text, answering 400 when it does not parse. */
+export function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AgentError(400, "invalid_json", `Cannot parse ${what}: expected JSON`, "body");
+  }
+}

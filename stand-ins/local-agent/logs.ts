@@ -1,0 +1,130 @@
+/**
+ * Service log lines arriving in Datadog's HTTP logs intake shape: a JSON array of
+ * `{service, ddsource, hostname, message}` where `message` is the raw line. JSON lines are
+ * parsed so their fields can be queried, and the trace id they carry is normalised to the
+ * decimal lower 64 bits that `/local/traces` uses, so every log links to its trace.
+ */
+import { invalid } from "./_errors.ts";
+
+/** A stored log record: the intake envelope, the line's own fields and its trace link. */
+export interface LogRecord {
+  received_at: number;
+  service: string;
+  ddsource: string;
+  hostname: string;
+  /** The event name of a JSON line, or the raw line when it is not JSON. */
+  message: string;
+  /** Decimal lower 64 bits of the trace id, when the line was written inside a trace. */
+  trace_id?: string;
+  /** Decimal span id, when the line carries one. */
+  span_id?: string;
+  [field: string]: unknown;
+}
+
+/** The longest log line kept whole; longer lines are cut (Datadog cuts at 1 MB). */
+export const MAX_LINE_CHARS = 64 * 1024;
+
+const HEX32 = /^[0-9a-f]{32}$/i;
+const HEX16 = /^[0-9a-f]{16}$/i;
+const DECIMAL = /^\d{1,39}$/;
+const U64 = 64;
+
+/**
+ * Normalises a trace id to the decimal string of its lower 64 bits. dd-trace writes
+ * `dd.trace_id` as 32 hex characters for 128-bit ids and in decimal otherwise; 16 hex
+ * characters with a letter (a W3C half) are read as hex. Anything else gives undefined.
+ */
+export function normalizeTraceId(value: unknown): string | undefined {
+  if (typeof value === "bigint") return BigInt.asUintN(U64, value).toString();
+  if (typeof value === "number") {
+    return Number.isSafeInteger(value) && value >= 0 ? String(value) : undefined;
+  }
+  if (typeof value !== "string") return undefined;
+  const id = value.trim();
+  if (HEX32.test(id)) return BigInt(`0x${id.slice(16)}`).toString();
+  if (DECIMAL.test(id)) return BigInt.asUintN(U64, BigInt(id)).toString();
+  if (HEX16.test(id)) return BigInt(`0x${id}`).toString();
+  return undefined;
+}
+
+/** Where a log line carries its trace id: nested `dd` (dd-trace), a dotted key, or plain. */
+function traceIdOf(fields: Record<string, unknown>): unknown {
+  const dd = fields.dd;
+  if (typeof dd === "object" && dd !== null && "trace_id" in dd) {
+    return (dd as Record<string, unknown>).trace_id;
+  }
+  return fields["dd.trace_id"] ?? fields.trace_id;
+}
+
+function spanIdOf(fields: Record<string, unknown>): unknown {
+  const dd = fields.dd;
+  if (typeof dd === "object" && dd !== null && "span_id" in dd) {
+    return (dd as Record<string, unknown>).span_id;
+  }
+  return fields["dd.span_id"] ?? fields.span_id;
+}
+
+/**
+ * Turns a parsed logs intake body into records; throws a 400 naming the first bad entry.
+ * A single object is accepted as a batch of one, as Datadog's intake does.
+ */
+export function parseLogsIntake(body: unknown, now = Date.now()): LogRecord[] {
+  const entries = Array.isArray(body) ? body : [body];
+  const records: LogRecord[] = new Array(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    const at = Array.isArray(body) ? `[${i}]` : "body";
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+      throw invalid(at, `Cannot read log ${at}: expected an object`);
+    }
+    const envelope = entry as Record<string, unknown>;
+    if (typeof envelope.message !== "string") {
+      throw invalid(`${at}.message`, `Cannot read log ${at}.message: expected a string`);
+    }
+    for (const key of ["service", "ddsource", "hostname", "ddtags"] as const) {
+      if (envelope[key] !== undefined && typeof envelope[key] !== "string") {
+        throw invalid(`${at}.${key}`, `Cannot read log ${at}.${key}: expected a string`);
+      }
+    }
+    records[i] = logRecord(envelope, now);
+  }
+  return records;
+}
+
+function logRecord(envelope: Record<string, unknown>, now: number): LogRecord {
+  let line = envelope.message as string;
+  const truncated = line.length > MAX_LINE_CHARS;
+  if (truncated) line = line.slice(0, MAX_LINE_CHARS);
+  const fields = truncated ? undefined : parseLine(line);
+  const record: LogRecord = {
+    ...fields,
+    received_at: now,
+    ddsource: (envelope.ddsource as string | undefined) ?? "",
+    hostname: (envelope.hostname as string | undefined) ?? "",
+    ...(envelope.ddtags !== undefined ? { ddtags: envelope.ddtags } : {}),
+    service: typeof fields?.service === "string"
+      ? fields.service
+      : (envelope.service as string | undefined) ?? "",
+    message: typeof fields?.message === "string" ? fields.message : line,
+  };
+  if (truncated) record.truncated = true;
+  const traceId = fields ? normalizeTraceId(traceIdOf(fields)) : undefined;
+  if (traceId !== undefined) record.trace_id = traceId;
+  else delete record.trace_id;
+  const spanId = fields ? normalizeTraceId(spanIdOf(fields)) : undefined;
+  if (spanId !== undefined) record.span_id = spanId;
+  else delete record.span_id;
+  return record;
+}
+
+function parseLine(line: string): Record<string, unknown> | undefined {
+  if (line.charCodeAt(0) !== 0x7b /* { */) return undefined;
+  try {
+    const parsed = JSON.parse(line);
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+      ? parsed
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

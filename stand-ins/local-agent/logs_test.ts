@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { AgentError } from "./_errors.ts";
+import { MAX_LINE_CHARS, normalizeTraceId, parseLogsIntake } from "./logs.ts";
+
+Deno.test("normalizeTraceId() keeps the lower 64 bits of a 128-bit hex id, in decimal", () => {
+  assert.equal(normalizeTraceId("6925a1b200000000fedcba9876543210"), "18364758544493064720");
+  assert.equal(normalizeTraceId("6925A1B200000000FEDCBA9876543210"), "18364758544493064720");
+});
+
+Deno.test("normalizeTraceId() keeps a decimal id as it is", () => {
+  assert.equal(normalizeTraceId("1234567890123456789"), "1234567890123456789");
+  assert.equal(normalizeTraceId("18446744073709551615"), "18446744073709551615");
+  assert.equal(normalizeTraceId(42), "42");
+  assert.equal(normalizeTraceId(42n), "42");
+});
+
+Deno.test("normalizeTraceId() reads 16 hex characters with a letter as hex", () => {
+  assert.equal(normalizeTraceId("fedcba9876543210"), "18364758544493064720");
+  // Only digits: dd-trace's decimal form, even at 16 characters.
+  assert.equal(normalizeTraceId("1234567890123456"), "1234567890123456");
+});
+
+Deno.test("normalizeTraceId() gives undefined for what is not an id", () => {
+  for (const value of ["", "abc", "12-34", "0x12", 1.5, -3, null, undefined, {}, "g".repeat(32)]) {
+    assert.equal(normalizeTraceId(value), undefined, `for ${String(value)}`);
+  }
+});
+
+function line(fields: Record<string, unknown>): string {
+  return JSON.stringify(fields);
+}
+
+Deno.test("parseLogsIntake() keeps a JSON line's fields and links it to its trace", () => {
+  const [record] = parseLogsIntake([{
+    service: "payment-service",
+    ddsource: "deno",
+    hostname: "host-1",
+    message: line({
+      timestamp: "2026-01-01T00:00:00.000Z",
+      level: "info",
+      message: "payment_settled",
+      service: "payment-service",
+      payment_id: "pay_1",
+      dd: { trace_id: "6925a1b200000000fedcba9876543210", span_id: "99", env: "dev" },
+    }),
+  }], 1000);
+  assert.equal(record.message, "payment_settled");
+  assert.equal(record.level, "info");
+  assert.equal(record.payment_id, "pay_1");
+  assert.equal(record.service, "payment-service");
+  assert.equal(record.ddsource, "deno");
+  assert.equal(record.hostname, "host-1");
+  assert.equal(record.received_at, 1000);
+  assert.equal(record.trace_id, "18364758544493064720");
+  assert.equal(record.span_id, "99");
+});
+
+Deno.test("parseLogsIntake() reads a dotted dd.trace_id key and a decimal id", () => {
+  const [record] = parseLogsIntake([{
+    service: "auth-service",
+    message: line({ message: "auth_ok", "dd.trace_id": "1234567890123456789" }),
+  }]);
+  assert.equal(record.trace_id, "1234567890123456789");
+});
+
+Deno.test("parseLogsIntake() keeps a plain-text line as the message", () => {
+  const [record] = parseLogsIntake([{ service: "jira-stand-in", message: "listening on 8190" }]);
+  assert.equal(record.message, "listening on 8190");
+  assert.equal(record.service, "jira-stand-in");
+  assert.equal(record.trace_id, undefined);
+  assert.equal("trace_id" in record, false);
+});
+
+Deno.test("parseLogsIntake() does not let a line overwrite when or where it was received", () => {
+  const [record] = parseLogsIntake(
+    [{ hostname: "real", message: line({ message: "x", received_at: 1, hostname: "fake" }) }],
+    5,
+  );
+  assert.equal(record.received_at, 5);
+  assert.equal(record.hostname, "real");
+});
+
+Deno.test("parseLogsIntake() accepts a single object as a batch of one", () => {
+  assert.equal(parseLogsIntake({ service: "s", message: "hello" }).length, 1);
+});
+
+Deno.test("parseLogsIntake() cuts a very long line and marks it", () => {
+  const [record] = parseLogsIntake([{ message: "x".repeat(MAX_LINE_CHARS + 10) }]);
+  assert.equal(record.message.length, MAX_LINE_CHARS);
+  assert.equal(record.truncated, true);
+});
+
+Deno.test("parseLogsIntake() names the entry without a string message", () => {
+  try {
+    parseLogsIntake([{ message: "ok" }, { service: "s" }]);
+    assert.fail("expected a rejection");
+  } catch (error) {
+    assert.ok(error instanceof AgentError);
+    assert.equal(error.status, 400);
+    assert.equal(error.field, "[1].message");
+  }
+});
+
+Deno.test("parseLogsIntake() rejects entries that are not objects and envelope fields of the wrong type", () => {
+  assert.throws(() => parseLogsIntake(["just a string"]), (e) => (e as AgentError).field === "[0]");
+  assert.throws(
+    () => parseLogsIntake([{ message: "m", service: 5 }]),
+    (e) => (e as AgentError).field === "[0].service",
+  );
+});

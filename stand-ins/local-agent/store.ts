@@ -1,0 +1,436 @@
+/**
+ * Where the stand-in keeps what it received. Every collection is bounded and drops its
+ * oldest entries first, so memory stays flat under any load: traces (grouped by trace id,
+ * also bounded in spans), metric series (aggregated per name, type and sorted tag set),
+ * log records, browser events, LLM Observability records and DogStatsD events.
+ */
+import type { BrowserEntry } from "./browser.ts";
+import {
+  type DogStatsDEvent,
+  type DogStatsDVisitor,
+  type MetricSample,
+  type MetricType,
+  parseDogStatsD,
+  type ServiceCheck,
+} from "./dogstatsd.ts";
+import type { LlmObsRecord } from "./llmobs.ts";
+import type { LogRecord } from "./logs.ts";
+import { RingBuffer } from "./ring.ts";
+import type { AgentSpan } from "./traces.ts";
+
+/** How much the store holds at most. */
+export interface StoreLimits {
+  maxTraces: number;
+  /** Spans over all held traces; past it the oldest traces go (default 25 × maxTraces). */
+  maxSpans: number;
+  /** Spans kept per trace; later ones are counted as dropped. */
+  maxSpansPerTrace: number;
+  maxLogs: number;
+  maxMetricSeries: number;
+  maxRumEvents: number;
+  maxLlmObs: number;
+  /** DogStatsD events and service checks together. */
+  maxEvents: number;
+}
+
+// Spans held on average per trace before whole traces are evicted; the system's traces have
+// 3–5 spans, so this only bites when a runaway trace would otherwise eat the memory.
+const SPAN_BUDGET_PER_TRACE = 25;
+
+/** The limits `main.ts` starts with unless the environment says otherwise. */
+export const DEFAULT_LIMITS: StoreLimits = {
+  maxTraces: 2000,
+  maxSpans: 2000 * SPAN_BUDGET_PER_TRACE,
+  maxSpansPerTrace: 1000,
+  maxLogs: 10_000,
+  maxMetricSeries: 5000,
+  maxRumEvents: 5000,
+  maxLlmObs: 2000,
+  maxEvents: 1000,
+};
+
+/** A trace: every span received with its trace id, from any service. */
+export interface TraceEntry {
+  trace_id: string;
+  /** When its first span arrived (ms since the epoch). */
+  received_at: number;
+  spans: AgentSpan[];
+}
+
+/** Traces grouped by id, oldest evicted first, bounded in traces and in spans. */
+export class TraceStore {
+  #traces = new Map<string, TraceEntry>();
+  #spans = 0;
+  readonly limits: Pick<StoreLimits, "maxTraces" | "maxSpans" | "maxSpansPerTrace">;
+
+  constructor(limits: Pick<StoreLimits, "maxTraces" | "maxSpans" | "maxSpansPerTrace">) {
+    this.limits = limits;
+  }
+
+  /** Traces held. */
+  get size(): number {
+    return this.#traces.size;
+  }
+
+  /** Spans held over all traces. */
+  get spanCount(): number {
+    return this.#spans;
+  }
+
+  /**
+   * Adds spans; a span whose trace is still held joins it. Returns what had to go to make
+   * room: whole traces evicted, and spans refused because their trace was full.
+   */
+  add(spans: readonly AgentSpan[], now = Date.now()): { traces: number; spans: number } {
+    const dropped = { traces: 0, spans: 0 };
+    for (const span of spans) {
+      let entry = this.#traces.get(span.trace_id);
+      if (entry === undefined) {
+        if (this.#traces.size >= this.limits.maxTraces) this.#evictOldest(dropped);
+        entry = { trace_id: span.trace_id, received_at: now, spans: [] };
+        this.#traces.set(span.trace_id, entry);
+      }
+      if (entry.spans.length >= this.limits.maxSpansPerTrace) {
+        dropped.spans++;
+        continue;
+      }
+      entry.spans.push(span);
+      this.#spans++;
+      while (this.#spans > this.limits.maxSpans && this.#traces.size > 1) {
+        this.#evictOldest(dropped);
+      }
+    }
+    return dropped;
+  }
+
+  #evictOldest(dropped: { traces: number; spans: number }): void {
+    const oldest = this.#traces.keys().next();
+    if (oldest.done) return;
+    const entry = this.#traces.get(oldest.value)!;
+    this.#traces.delete(oldest.value);
+    this.#spans -= entry.spans.length;
+    dropped.traces++;
+    dropped.spans += entry.spans.length;
+  }
+
+  /** The trace with `traceId`, if held. */
+  get(traceId: string): TraceEntry | undefined {
+    return this.#traces.get(traceId);
+  }
+
+  /** Held traces, newest first. */
+  newestFirst(): TraceEntry[] {
+    return Array.from(this.#traces.values()).reverse();
+  }
+
+  /** Forgets every trace. */
+  clear(): void {
+    this.#traces.clear();
+    this.#spans = 0;
+  }
+}
+
+/** One aggregated metric series as the query API shows it. */
+export interface MetricSeries {
+  name: string;
+  type: MetricType;
+  /** Tags sorted, `key:value` or bare. */
+  tags: string[];
+  /** Samples received, scaled by 1/sample-rate like the Agent does (gauges are not scaled). */
+  count: number;
+  /** Sum of the values (scaled like `count`); for sets, the distinct members seen. */
+  sum: number;
+  /** The last value; for sets, the distinct members seen. */
+  last: number;
+}
+
+interface SeriesState extends MetricSeries {
+  key: string;
+  evicted: boolean;
+  members?: Set<string>;
+}
+
+// Distinct set members remembered per series; past it a set stops counting new ones.
+const MAX_SET_MEMBERS = 1000;
+// Clients repeat the same tag string in the same order, so the raw line key finds the series
+// without sorting tags; the cache is dropped whole when it grows past this.
+const MAX_RAW_KEYS = 20_000;
+
+/** Metric series aggregated per name, type and sorted tag set; least recently updated go first. */
+export class MetricStore {
+  #series = new Map<string, SeriesState>();
+  #byRawKey = new Map<string, SeriesState>();
+  readonly maxSeries: number;
+
+  constructor(maxSeries: number) {
+    this.maxSeries = maxSeries;
+  }
+
+  /** Series held. */
+  get size(): number {
+    return this.#series.size;
+  }
+
+  /** Adds a sample to its series; returns how many series were evicted to make room. */
+  record(sample: MetricSample): number {
+    let evicted = 0;
+    const rawKey = `${sample.name}|${sample.type}|${sample.rawTags}`;
+    let series = this.#byRawKey.get(rawKey);
+    if (series === undefined || series.evicted) {
+      const tags = sample.tags.length > 1 ? [...sample.tags].sort() : sample.tags.slice();
+      const key = `${sample.name}|${sample.type}|${tags.join(",")}`;
+      series = this.#series.get(key);
+      if (series === undefined) {
+        if (this.#series.size >= this.maxSeries) evicted = this.#evictOldest();
+        series = {
+          key,
+          evicted: false,
+          name: sample.name,
+          type: sample.type,
+          tags,
+          count: 0,
+          sum: 0,
+          last: 0,
+        };
+      }
+      if (this.#byRawKey.size >= MAX_RAW_KEYS) this.#byRawKey.clear();
+      this.#byRawKey.set(rawKey, series);
+    }
+    // Re-inserting keeps the map ordered by last update, so eviction takes the stalest.
+    this.#series.delete(series.key);
+    this.#series.set(series.key, series);
+    apply(series, sample);
+    return evicted;
+  }
+
+  #evictOldest(): number {
+    const oldest = this.#series.keys().next();
+    if (oldest.done) return 0;
+    this.#series.get(oldest.value)!.evicted = true;
+    this.#series.delete(oldest.value);
+    return 1;
+  }
+
+  /** Series, most recently updated first, optionally only those named `name`. */
+  list(filter: { name?: string; tags?: string[] } = {}): MetricSeries[] {
+    const out: MetricSeries[] = [];
+    for (const s of Array.from(this.#series.values()).reverse()) {
+      if (filter.name !== undefined && s.name !== filter.name) continue;
+      if (filter.tags && !filter.tags.every((tag) => s.tags.includes(tag))) continue;
+      out.push({
+        name: s.name,
+        type: s.type,
+        tags: s.tags,
+        count: s.count,
+        sum: s.sum,
+        last: s.last,
+      });
+    }
+    return out;
+  }
+
+  /** Forgets every series. */
+  clear(): void {
+    for (const series of this.#series.values()) series.evicted = true;
+    this.#series.clear();
+    this.#byRawKey.clear();
+  }
+}
+
+function apply(series: SeriesState, sample: MetricSample): void {
+  if (sample.type === "set") {
+    series.members ??= new Set();
+    for (const member of sample.members) {
+      if (series.members.size < MAX_SET_MEMBERS) series.members.add(member);
+    }
+    series.count += sample.members.length;
+    series.sum = series.members.size;
+    series.last = series.members.size;
+    return;
+  }
+  const weight = sample.type === "gauge" ? 1 : 1 / sample.sampleRate;
+  for (const value of sample.values) {
+    series.count += weight;
+    series.sum += value * weight;
+    series.last = value;
+  }
+}
+
+/** A DogStatsD event or service check as stored. */
+export type StoredEvent =
+  | ({ kind: "event"; received_at: number } & DogStatsDEvent)
+  | ({ kind: "service_check"; received_at: number } & ServiceCheck);
+
+/** Counts of what arrived and what had to be dropped, for `/local/stats` and the bench. */
+export interface Counters {
+  traces: {
+    payloads: number;
+    received: number;
+    spans: number;
+    dropped: number;
+    spans_dropped: number;
+  };
+  dogstatsd: {
+    packets: number;
+    http_payloads: number;
+    lines: number;
+    invalid_lines: number;
+    series_dropped: number;
+    events: number;
+    service_checks: number;
+  };
+  logs: { payloads: number; received: number; dropped: number; truncated: number };
+  rum: {
+    payloads: number;
+    received: number;
+    dropped: number;
+    invalid_lines: number;
+    not_kept: number;
+  };
+  llmobs: { payloads: number; spans: number; evaluations: number; dropped: number };
+  telemetry: { received: number };
+  stats_payloads: { received: number };
+  /** Requests answered with a 4xx, by status. */
+  rejected: Record<string, number>;
+}
+
+function zeroCounters(): Counters {
+  return {
+    traces: { payloads: 0, received: 0, spans: 0, dropped: 0, spans_dropped: 0 },
+    dogstatsd: {
+      packets: 0,
+      http_payloads: 0,
+      lines: 0,
+      invalid_lines: 0,
+      series_dropped: 0,
+      events: 0,
+      service_checks: 0,
+    },
+    logs: { payloads: 0, received: 0, dropped: 0, truncated: 0 },
+    rum: { payloads: 0, received: 0, dropped: 0, invalid_lines: 0, not_kept: 0 },
+    llmobs: { payloads: 0, spans: 0, evaluations: 0, dropped: 0 },
+    telemetry: { received: 0 },
+    stats_payloads: { received: 0 },
+    rejected: {},
+  };
+}
+
+/** Everything the stand-in holds, with the counters of what arrived. */
+export class AgentStore {
+  readonly limits: StoreLimits;
+  readonly traces: TraceStore;
+  readonly metrics: MetricStore;
+  readonly logs: RingBuffer<LogRecord>;
+  readonly browser: RingBuffer<BrowserEntry>;
+  readonly llmobs: RingBuffer<LlmObsRecord>;
+  readonly events: RingBuffer<StoredEvent>;
+  counters: Counters = zeroCounters();
+  #visitor: DogStatsDVisitor;
+
+  constructor(limits: Partial<StoreLimits> = {}) {
+    const given = Object.fromEntries(
+      Object.entries(limits).filter(([, value]) => value !== undefined),
+    ) as Partial<StoreLimits>;
+    const maxTraces = given.maxTraces ?? DEFAULT_LIMITS.maxTraces;
+    this.limits = { ...DEFAULT_LIMITS, maxSpans: maxTraces * SPAN_BUDGET_PER_TRACE, ...given };
+    this.traces = new TraceStore(this.limits);
+    this.metrics = new MetricStore(this.limits.maxMetricSeries);
+    this.logs = new RingBuffer(this.limits.maxLogs);
+    this.browser = new RingBuffer(this.limits.maxRumEvents);
+    this.llmobs = new RingBuffer(this.limits.maxLlmObs);
+    this.events = new RingBuffer(this.limits.maxEvents);
+    // One visitor for every payload: DogStatsD is the hottest path, so nothing is allocated
+    // per packet beyond the samples themselves.
+    const counters = () => this.counters.dogstatsd;
+    this.#visitor = {
+      metric: (sample: MetricSample) => {
+        counters().lines++;
+        counters().series_dropped += this.metrics.record(sample);
+      },
+      event: (event: DogStatsDEvent) => {
+        counters().lines++;
+        counters().events++;
+        this.events.push({ kind: "event", received_at: Date.now(), ...event });
+      },
+      serviceCheck: (check: ServiceCheck) => {
+        counters().lines++;
+        counters().service_checks++;
+        this.events.push({ kind: "service_check", received_at: Date.now(), ...check });
+      },
+      invalid: () => {
+        counters().lines++;
+        counters().invalid_lines++;
+      },
+    };
+  }
+
+  /** Stores decoded traces. */
+  addTraces(traces: readonly AgentSpan[][], now = Date.now()): void {
+    const c = this.counters.traces;
+    c.payloads++;
+    c.received += traces.length;
+    for (const spans of traces) {
+      c.spans += spans.length;
+      const dropped = this.traces.add(spans, now);
+      c.dropped += dropped.traces;
+      c.spans_dropped += dropped.spans;
+    }
+  }
+
+  /** Parses and stores a DogStatsD payload (one UDP packet or one HTTP proxy body). */
+  addDogStatsD(payload: string, via: "udp" | "http"): void {
+    if (via === "udp") this.counters.dogstatsd.packets++;
+    else this.counters.dogstatsd.http_payloads++;
+    parseDogStatsD(payload, this.#visitor);
+  }
+
+  /** Stores service log records. */
+  addLogs(records: readonly LogRecord[]): void {
+    const c = this.counters.logs;
+    c.payloads++;
+    for (const record of records) {
+      c.received++;
+      if (record.truncated) c.truncated++;
+      if (this.logs.push(record)) c.dropped++;
+    }
+  }
+
+  /** Stores browser entries; `invalidLines` counts lines of the batch that did not parse. */
+  addBrowser(entries: readonly BrowserEntry[], invalidLines = 0): void {
+    const c = this.counters.rum;
+    c.payloads++;
+    c.invalid_lines += invalidLines;
+    for (const entry of entries) {
+      c.received++;
+      if (this.browser.push(entry)) c.dropped++;
+    }
+  }
+
+  /** Stores LLM Observability spans or evaluations. */
+  addLlmObs(records: readonly LlmObsRecord[]): void {
+    const c = this.counters.llmobs;
+    c.payloads++;
+    for (const record of records) {
+      if (record.kind === "span") c.spans++;
+      else c.evaluations++;
+      if (this.llmobs.push(record)) c.dropped++;
+    }
+  }
+
+  /** Counts a request answered with a 4xx. */
+  reject(status: number): void {
+    const key = String(status);
+    this.counters.rejected[key] = (this.counters.rejected[key] ?? 0) + 1;
+  }
+
+  /** Forgets everything received and resets the counters. */
+  clear(): void {
+    this.traces.clear();
+    this.metrics.clear();
+    this.logs.clear();
+    this.browser.clear();
+    this.llmobs.clear();
+    this.events.clear();
+    this.counters = zeroCounters();
+  }
+}
