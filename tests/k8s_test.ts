@@ -345,4 +345,7 @@ Deno.test("the local Agent stand-in runs on every node with host ports 8126/TCP 
     ["8125/UDP", "8126/TCP"],
   );
   assert.ok(c.ports.every((p: Any) => p.hostPort === p.containerPort));
+  const env = Object.fromEntries(c.env.map((e: Any) => [e.name, e.value]));
+  assert.equal(env.LOCAL_AGENT_HTTP_PORT, "8126");
+  assert.equal(env.LOCAL_AGENT_STATSD_PORT, "8125");
 });
