@@ -1,0 +1,46 @@
+/**
+ * Runs the local Agent stand-in from the environment: `LOCAL_AGENT_HTTP_PORT` (8126),
+ * `LOCAL_AGENT_STATSD_PORT` (8125), `HOST` (0.0.0.0), `LOCAL_AGENT_MAX_*` and `LOG_LEVEL`.
+ * It is deliberately not traced: it is where traces go.
+ */
+import { createAgentLog } from "./_log.ts";
+import { startLocalAgent } from "./agent.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+
+const bootLog = createAgentLog();
+let config;
+try {
+  config = loadConfig(Deno.env.toObject());
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  bootLog.error("config_invalid", { keys: error.keys, error: error.message });
+  Deno.exit(1);
+}
+
+const log = createAgentLog({ level: config.logLevel });
+let agent;
+try {
+  agent = await startLocalAgent({
+    httpPort: config.httpPort,
+    statsdPort: config.statsdPort,
+    host: config.host,
+    limits: config.limits,
+    log,
+  });
+} catch (error) {
+  log.error("start_failed", {
+    error: { kind: (error as Error).name, message: (error as Error).message },
+  });
+  Deno.exit(1);
+}
+
+const running = agent;
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await running.close();
+  Deno.exit(0);
+};
+Deno.addSignalListener("SIGINT", stop);
+Deno.addSignalListener("SIGTERM", stop);
