@@ -31,7 +31,17 @@ const dockerReady: Rule[] = [
 async function runTask(args: string[], env: Record<string, string>) {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", TASK, ...args],
-    env: { DD_API_KEY: "", DATADOG_API_KEY: "", SESSION_SECRET: "", WEB_PORT: "", ...env },
+    // Set empty so a developer's own .env or shell cannot change the mode or the URLs.
+    env: {
+      DD_API_KEY: "",
+      DATADOG_API_KEY: "",
+      SESSION_SECRET: "",
+      WEB_PORT: "",
+      LOCAL_AGENT_PORT: "",
+      DD_ENV: "",
+      DD_SITE: "",
+      ...env,
+    },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

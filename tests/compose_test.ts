@@ -24,7 +24,8 @@ function composeBinary(): string {
 
 async function composeConfig(args: string[], env: Record<string, string> = {}) {
   const output = await new Deno.Command(composeBinary(), {
-    args: ["-f", COMPOSE_FILE, ...args],
+    // No .env either: `--env-file /dev/null` replaces the project's .env for interpolation.
+    args: ["-f", COMPOSE_FILE, "--env-file", "/dev/null", ...args],
     cwd: REPO_ROOT,
     // A clean environment, so a developer's own DD_API_KEY or .env cannot change the result.
     clearEnv: true,
