@@ -12,7 +12,7 @@ function spawn(env: Record<string, string>) {
 }
 
 Deno.test("fraud-service exits 1 at start-up naming the bad variable, never its value", async () => {
-  const out = await spawn({ FRAUD_CONFIRM_RATE: "mostly", PORT: "0" }).output();
+  const out = await spawn({ FRAUD_CONFIRM_RATE: "mostly" }).output();
   assert.equal(out.code, 1);
   const text = new TextDecoder().decode(out.stdout);
   assert.match(text, /"config_invalid"/);
@@ -21,43 +21,55 @@ Deno.test("fraud-service exits 1 at start-up naming the bad variable, never its 
 });
 
 Deno.test("fraud-service checks a payment over HTTP, then exits 0 on SIGTERM", async () => {
+  // jira-poller stand-in that has no Jira configured: the comment fails, the verdict stands.
+  const comments: unknown[] = [];
+  const jiraPoller = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    comments.push(await req.json());
+    return Response.json({ ok: false, error: { code: "missing_config", message: "x" } }, {
+      status: 503,
+    });
+  });
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
-  // jira-poller points at a closed port: the comment fails and the verdict still comes back.
   const child = spawn({
     PORT: String(port),
     RANDOM_SEED: "3",
-    JIRA_POLLER_URL: `http://127.0.0.1:${port === 65535 ? 1 : port + 1}`,
-    PEER_TIMEOUT_MS: "500",
+    JIRA_POLLER_URL: `http://127.0.0.1:${(jiraPoller.addr as Deno.NetAddr).port}`,
+    PEER_TIMEOUT_MS: "2000",
   });
-  let ready = false;
-  for (let i = 0; i < 100 && !ready; i++) {
-    ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => {
-      r.body?.cancel();
-      return r.ok;
-    }).catch(() => false);
-    if (!ready) await new Promise((r) => setTimeout(r, 100));
+  try {
+    let ready = false;
+    for (let i = 0; i < 100 && !ready; i++) {
+      ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => {
+        r.body?.cancel();
+        return r.ok;
+      }).catch(() => false);
+      if (!ready) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(ready, "fraud-service became ready");
+    const res = await fetch(`http://127.0.0.1:${port}/check`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        payment_id: "pay_1",
+        customer_id: "cust_2bd806c97f",
+        bank_id: "HSBC",
+        amount: 10,
+        issue_key: "PER-1",
+      }),
+    });
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.equal(body.ok, true);
+    assert.equal(typeof body.fraudulent, "boolean");
+    assert.equal(body.comment_posted, false);
+    assert.deepEqual(comments, [{ issue_key: "PER-1", comment: body.comment }]);
+  } finally {
+    child.kill("SIGTERM");
   }
-  assert.ok(ready, "fraud-service became ready");
-  const res = await fetch(`http://127.0.0.1:${port}/check`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      payment_id: "pay_1",
-      customer_id: "cust_2bd806c97f",
-      bank_id: "HSBC",
-      amount: 10,
-      issue_key: "PER-1",
-    }),
-  });
-  assert.equal(res.status, 200);
-  const body = await res.json();
-  assert.equal(body.ok, true);
-  assert.equal(typeof body.fraudulent, "boolean");
-  assert.equal(body.comment_posted, false);
-  child.kill("SIGTERM");
   const out = await child.output();
+  await jiraPoller.shutdown();
   assert.equal(out.code, 0);
   const text = new TextDecoder().decode(out.stdout);
   assert.match(text, /"jira_comment_error"/);
