@@ -50,6 +50,9 @@ export const CheckRequest = z.object({
     .nullish(),
 }).strict();
 
+/** Milliseconds of the request's budget kept back from the comment call to send the answer. */
+const ANSWER_RESERVE_MS = 50;
+
 /** Builds fraud-service's HTTP app (`POST /check`); opens no port. */
 export function createApp(deps: FraudDeps) {
   const app = createServiceApp({
@@ -101,12 +104,13 @@ export function createApp(deps: FraudDeps) {
       if (issueKey) {
         try {
           await deps.jiraPoller.comment(issueKey, verdict.comment, {
-            deadline: c.get("deadline"),
+            // Leave time to answer: the caller needs the verdict more than the comment.
+            deadline: c.get("deadline").shrink(ANSWER_RESERVE_MS),
             requestId: c.get("requestId"),
           });
           commentPosted = true;
         } catch (error) {
-          // The verdict stands whatever happens to the ticket: the payment must not wait on Jira.
+          // A ticket that could not be commented on does not change the verdict.
           log.error(LOG.commentError, {
             payment_id: body.payment_id,
             issue_key: issueKey,
