@@ -144,3 +144,14 @@ Deno.test("the CSP lets the SDKs reach the site's browser intake when RUM is on 
   });
   assert.equal(directives(await proxied.app.request("/")).get("connect-src"), "'self'");
 });
+
+Deno.test("Strict-Transport-Security is sent only when the site is served over HTTPS", async () => {
+  const plain = await createTestGateway();
+  const secure = await createTestGateway({ env: { COOKIE_SECURE: "true" } });
+  const a = await plain.app.request("/api/config");
+  const b = await secure.app.request("/api/config");
+  await a.body?.cancel();
+  await b.body?.cancel();
+  assert.equal(a.headers.get("strict-transport-security"), null);
+  assert.match(b.headers.get("strict-transport-security") ?? "", /max-age=\d+/);
+});
