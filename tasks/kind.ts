@@ -158,8 +158,12 @@ async function existingSessionSecret(cluster: string): Promise<string | undefine
     "jsonpath={.data.SESSION_SECRET}",
   ]);
   if (code !== 0 || !stdout.trim()) return undefined;
-  const bytes = Uint8Array.from(atob(stdout.trim()), (c) => c.charCodeAt(0));
-  return new TextDecoder().decode(bytes);
+  try {
+    const bytes = Uint8Array.from(atob(stdout.trim()), (c) => c.charCodeAt(0));
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return undefined; // Unreadable: a new one is generated instead.
+  }
 }
 
 function generateSecret(): string {
