@@ -27,6 +27,7 @@ import {
   planLogs,
   planStatus,
   planUp,
+  planWatch,
   unhealthy,
   upSummary,
   type Vars,
@@ -120,7 +121,7 @@ async function execute(plan: Step[], dryRun: boolean): Promise<number> {
 
 const up: Command = {
   description: "Build and start the stack with the Datadog Agent or the local stand-ins",
-  help: `Usage: deno task compose:up [--dry-run] [--no-build]
+  help: `Usage: deno task compose:up [--dry-run] [--no-build] [--watch]
 
 Checks that docker, its daemon and Compose v2 are there, then picks the mode:
   - DD_API_KEY or DATADOG_API_KEY set (environment or .env): the Datadog Agent container
@@ -130,11 +131,17 @@ URLs. SESSION_SECRET is generated when not set. Safe to run again.
 
 Options:
   --dry-run    print the plan instead of running it
-  --no-build   start with the image already built`,
+  --no-build   start with the image already built
+  --watch      then sync code edits into the containers and restart them (docker compose
+               watch; containers get a writable root for it)`,
   async run(args) {
     const { values } = parseArgs({
       args,
-      options: { "dry-run": { type: "boolean" }, "no-build": { type: "boolean" } },
+      options: {
+        "dry-run": { type: "boolean" },
+        "no-build": { type: "boolean" },
+        watch: { type: "boolean" },
+      },
     });
     const dryRun = values["dry-run"] ?? false;
     log("Checking prerequisites: docker, its daemon, Compose v2");
@@ -146,17 +153,21 @@ Options:
     const webRunning = containers.some((c) =>
       c.service === "web-frontend" && c.state === "running"
     );
-    const plan = planUp({
+    const facts = {
       mode,
       version: ((await readText("VERSION")) ?? "0.1.0").trim(),
       denoVersion: ((await readText(".deno-version")) ?? "").trim(),
       running: containers,
       sessionSecret: dryRun ? "<generated>" : await sessionSecret(vars, webRunning),
       noBuild: values["no-build"],
-    });
+      watch: values.watch,
+    };
+    const plan = [...planUp(facts), ...(dryRun && facts.watch ? planWatch(facts) : [])];
     const code = await execute(plan, dryRun);
     if (dryRun) return code;
-    return code === 0 ? await reportHealth(mode, vars) : await explainFailure(mode);
+    if (code !== 0) return await explainFailure(mode);
+    const health = await reportHealth(mode, vars);
+    return health === 0 && facts.watch ? await execute(planWatch(facts), false) : health;
   },
 };
 

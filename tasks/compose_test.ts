@@ -261,3 +261,26 @@ Deno.test("compose.ts answers --help per command and exits 1 for an unknown comm
   assert.match(unknown.stderr, /up +Build and start/);
   assert.deepEqual(await rec.commandLines(), []);
 });
+
+Deno.test("compose:up --watch starts writable containers, then watches once all are healthy", async () => {
+  await using rec = await startRecording({
+    rules: [
+      ...dockerReady,
+      { match: ["docker", "compose", "-f", "compose.yaml", "--profile", "*", "ps"], times: 1 },
+      {
+        match: ["docker", "compose", "-f", "compose.yaml", "--profile", "*", "ps"],
+        stdout: psJson(LOCAL_SERVICES),
+      },
+    ],
+    recordEnv: ["READ_ONLY_ROOT"],
+  });
+  const result = await runTask(["up", "--watch"], rec.env);
+  assert.equal(result.code, 0, result.stderr);
+  const calls = await rec.calls();
+  const lines = calls.map((c) => [c.tool, ...c.args].join(" "));
+  assert.equal(lines.at(-1), "docker compose -f compose.yaml --profile local watch --no-up");
+  assert.equal(lines.at(-2), PS);
+  assert.equal(calls.find((c) => c.args.includes("up"))?.env.READ_ONLY_ROOT, "false");
+  assert.equal(calls.at(-1)?.env.READ_ONLY_ROOT, "false");
+  assert.match(result.stdout, /UI: +http:\/\/localhost:8080/);
+});

@@ -194,6 +194,8 @@ export interface UpFacts {
   sessionSecret: string;
   /** Skip the build (`--no-build`). */
   noBuild?: boolean;
+  /** Containers get a writable root so `docker compose watch` can sync edits (`--watch`). */
+  watch?: boolean;
 }
 
 /** The environment every `compose:up` step gets (secrets included; never printed). */
@@ -206,7 +208,18 @@ export function upEnvironment(facts: UpFacts): Record<string, string> {
   if (facts.mode === "local") {
     Object.assign(env, STAND_IN_JIRA, { RUM_PROXY_URL: LOCAL_RUM_PROXY_URL });
   }
+  if (facts.watch) env.READ_ONLY_ROOT = "false";
   return env;
+}
+
+/** `compose:up --watch`, after the stack is up: sync edits and restart, rebuild on deps. */
+export function planWatch(facts: UpFacts): Step[] {
+  return [{
+    title: "Watch services/, packages/ and web/src (Ctrl-C stops watching, not the stack)",
+    command: [...compose([facts.mode]), "watch", "--no-up"],
+    env: upEnvironment({ ...facts, watch: true }),
+    interactive: true,
+  }];
 }
 
 /** `compose:up`: stop the other mode's Agent, build once, start and wait for health. */

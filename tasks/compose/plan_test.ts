@@ -11,6 +11,7 @@ import {
   planLogs,
   planStatus,
   planUp,
+  planWatch,
   STAND_IN_JIRA,
   unhealthy,
   type UpFacts,
@@ -163,6 +164,16 @@ Deno.test("planUp() never puts a secret on a command line", () => {
   for (const step of planUp(facts({ sessionSecret: "very-secret-session-key-0123456789" }))) {
     assert.doesNotMatch(step.command.join(" "), /very-secret/);
   }
+});
+
+Deno.test("planWatch() watches the same mode with a writable root, after up made it writable", () => {
+  const watchFacts = facts({ watch: true });
+  assert.deepEqual(lines(planWatch(watchFacts)), [
+    "docker compose -f compose.yaml --profile local watch --no-up",
+  ]);
+  assert.equal(planWatch(watchFacts)[0].env?.READ_ONLY_ROOT, "false");
+  assert.ok(planUp(watchFacts).every((s) => s.env?.READ_ONLY_ROOT === "false"));
+  assert.ok(planUp(facts()).every((s) => s.env?.READ_ONLY_ROOT === undefined));
 });
 
 Deno.test("planDown() covers every profile and removes volumes only when asked", () => {
