@@ -106,7 +106,6 @@ let stack: Stack;
 const payments: Payment[] = [];
 let loginFailures = 0;
 let customerId = "";
-let assistantTraceHint = "";
 
 Deno.test({ name: "the telemetry contract holds on the dev stack", ...opts }, async (t) => {
   try {
@@ -164,7 +163,6 @@ Deno.test({ name: "the telemetry contract holds on the dev stack", ...opts }, as
         });
         assert.equal(assistant.status, 200);
         assert.match(assistant.body.answer, /^Summary: /);
-        assistantTraceHint = payments[0].payment_id;
 
         const reasons = new Set(payments.map((p) => p.reason));
         assert.ok(payments.some((p) => p.outcome === "settled"), "some payments settled");
@@ -188,7 +186,7 @@ Deno.test({ name: "the telemetry contract holds on the dev stack", ...opts }, as
         for (const payment of payments) {
           const matching = traces.filter((t) =>
             t.spans.some((s) =>
-              s.service === "payment-service" && s.meta["payment.id"] === payment.payment_id
+              s.name === "payment.pay" && s.meta["payment.id"] === payment.payment_id
             )
           );
           assert.equal(matching.length, 1, `payment ${payment.payment_id} is in exactly one trace`);
@@ -218,12 +216,10 @@ Deno.test({ name: "the telemetry contract holds on the dev stack", ...opts }, as
     await t.step(
       "fraud-service and jira-poller spans appear exactly for suspected payments, one Jira issue with one comment each",
       async () => {
-        const { body: issues } = await getJson<
-          { key: string; labels?: string[]; fields?: { labels?: string[] }; comments: unknown[] }[]
-        >(`${stack.jiraUrl}/stand-in/issues`, {
-          headers: { authorization: `Basic ${btoa("demo@example.com:stand-in-token")}` },
-        });
-        const labelsOf = (i: (typeof issues)[number]) => i.labels ?? i.fields?.labels ?? [];
+        const { body: { issues } } = await getJson<
+          { issues: { key: string; labels: string[]; comments: unknown[] }[] }
+        >(`${stack.jiraUrl}/stand-in/issues`);
+        const labelsOf = (i: (typeof issues)[number]) => i.labels;
         const suspected = new Set(
           issues.flatMap((i) =>
             labelsOf(i).filter((l) => l.startsWith("payment-")).map((l) => l.slice(8))
@@ -344,26 +340,26 @@ Deno.test({ name: "the telemetry contract holds on the dev stack", ...opts }, as
         assert.equal(sum(metrics, "jira.comment.ok"), suspected);
 
         const expectations: [string, string, string[]][] = [
-          ["payment.created", "c", ["bank"]],
-          ["payment.settled", "c", ["bank"]],
-          ["payment.failed", "c", ["reason", "bank"]],
-          ["payment.settlement_latency_ms", "d|h", ["bank"]],
-          ["auth.ok", "c", []],
-          ["auth.failed", "c", ["reason"]],
-          ["fraud.check.approved", "c", ["bank"]],
-          ["fraud.check.rejected", "c", ["fraud_reason", "bank"]],
-          ["fraud.suspected", "c", ["bank"]],
-          ["fraud.cleared", "c", ["bank"]],
-          ["web.auth.ok", "c", []],
-          ["web.auth.failed", "c", []],
-          ["web.payment.ok", "c", ["bank"]],
-          ["web.payment.error", "c", ["bank"]],
-          ["jira.create.ok", "c", []],
-          ["jira.comment.ok", "c", []],
-          ["jira.poll.success", "c", []],
-          ["jira.suspected_fraud.open", "g", []],
-          ["llm.request.ok", "c", []],
-          ["llm.latency_ms", "d", []],
+          ["payment.created", "count", ["bank"]],
+          ["payment.settled", "count", ["bank"]],
+          ["payment.failed", "count", ["reason", "bank"]],
+          ["payment.settlement_latency_ms", "distribution|histogram", ["bank"]],
+          ["auth.ok", "count", []],
+          ["auth.failed", "count", ["reason"]],
+          ["fraud.check.approved", "count", ["bank"]],
+          ["fraud.check.rejected", "count", ["fraud_reason", "bank"]],
+          ["fraud.suspected", "count", ["bank"]],
+          ["fraud.cleared", "count", ["bank"]],
+          ["web.auth.ok", "count", []],
+          ["web.auth.failed", "count", []],
+          ["web.payment.ok", "count", ["bank"]],
+          ["web.payment.error", "count", ["bank"]],
+          ["jira.create.ok", "count", []],
+          ["jira.comment.ok", "count", []],
+          ["jira.poll.success", "count", []],
+          ["jira.suspected_fraud.open", "gauge", []],
+          ["llm.request.ok", "count", []],
+          ["llm.latency_ms", "distribution", []],
         ];
         for (const [name, types, tags] of expectations) {
           const series = metrics.filter((m) => m.name === name);
@@ -449,37 +445,58 @@ Deno.test({ name: "the telemetry contract holds on the dev stack", ...opts }, as
     await t.step(
       "the assistant question yields LLM Observability spans linked to its APM trace",
       async () => {
+        interface LlmSpan {
+          span_kind: string;
+          ml_app: string;
+          apm_trace_id: string;
+          event: {
+            name: string;
+            span_id: string;
+            parent_id: string;
+            meta: Record<string, unknown>;
+          };
+        }
         const llm = await eventually("LLM Observability spans", async () => {
-          const { body } = await getJson<{ spans: Record<string, unknown>[] }>(
-            `${stack.agentUrl}/local/llmobs`,
-          );
-          const names = new Set(body.spans.map((s) => s.name));
-          return names.has("llm_request") && names.has("generate_text") ? body : undefined;
+          const { body } = await getJson<{ spans: LlmSpan[] }>(`${stack.agentUrl}/local/llmobs`);
+          const names = new Set(body.spans.map((s) => s.event.name));
+          return names.has("llm_request") && names.has("generate_text") ? body.spans : undefined;
         });
-        const workflow = llm.spans.find((s) => s.name === "llm_request")!;
-        const generate = llm.spans.find((s) => s.name === "generate_text")!;
+        const workflow = llm.find((s) => s.event.name === "llm_request")!;
+        const generate = llm.find((s) => s.event.name === "generate_text")!;
+        assert.equal(workflow.span_kind, "workflow");
+        assert.equal(generate.span_kind, "llm");
+        assert.equal(workflow.ml_app, "payments-assistant");
         assert.equal(
-          (workflow.meta as Record<string, unknown>)?.["span.kind"] ?? workflow.kind,
-          "workflow",
+          generate.event.parent_id,
+          workflow.event.span_id,
+          "generate_text is inside llm_request",
         );
-        assert.equal(
-          (generate.meta as Record<string, unknown>)?.["span.kind"] ?? generate.kind,
-          "llm",
+        const messages = (generate.event.meta.input as { messages?: { content: string }[] })
+          ?.messages;
+        assert.match(
+          String(messages?.[0]?.content),
+          /^summarize payment /,
+          "the prompt is annotated",
         );
-        assert.equal(generate.parent_id, workflow.span_id, "generate_text is inside llm_request");
-        const apmTraceId = String(workflow.apm_trace_id ?? "");
+        const apmTraceId = workflow.apm_trace_id;
         assert.ok(apmTraceId, "the LLM Observability span names its APM trace");
-        const { body: traces } = await getJson<Trace[]>(
-          `${stack.agentUrl}/local/traces?service=llm-service&limit=5000`,
-        );
-        const apm = traces.find((t) =>
-          t.trace_id === apmTraceId || t.spans.some((s) => s.meta["_dd.p.tid"] && false)
-        );
-        assert.ok(apm, `an APM trace ${apmTraceId} exists`);
+        const apm = await eventually(`the APM trace ${apmTraceId}`, async () => {
+          const { body: traces } = await getJson<Trace[]>(
+            `${stack.agentUrl}/local/traces?service=llm-service&limit=5000`,
+          );
+          return traces.find((t) =>
+            t.trace_id === apmTraceId && t.spans.some((s) => s.parent_id === "0")
+          );
+        });
         const root = apm.spans.find((s) => s.parent_id === "0")!;
         assert.equal(root.service, "web-frontend");
         assert.equal(root.resource, "POST /api/assistant");
-        assert.ok(assistantTraceHint);
+        const apmWorkflow = apm.spans.find((s) => s.name === "llm_request");
+        assert.equal(
+          apmWorkflow?.span_id,
+          workflow.event.span_id,
+          "the same span in APM and LLM Observability",
+        );
       },
     );
 
