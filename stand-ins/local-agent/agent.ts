@@ -31,10 +31,6 @@ export interface LocalAgent {
   close(): Promise<void>;
 }
 
-// Bursts of DogStatsD packets arrive faster than one event-loop turn; a larger socket buffer
-// lets the kernel hold them instead of dropping them (the kernel may cap it lower).
-const UDP_RECEIVE_BUFFER = 8 * 1024 * 1024;
-
 /**
  * Starts the local Agent stand-in: an HTTP server (trace, telemetry, DogStatsD proxy, EVP,
  * logs and browser intakes, the query API, the page) and a DogStatsD UDP socket.
@@ -100,7 +96,9 @@ export async function startLocalAgent(options: LocalAgentOptions = {}): Promise<
 
 function bindUdp(host: string, port: number, store: AgentStore): Promise<dgram.Socket> {
   const type = host.includes(":") ? "udp6" : "udp4";
-  const socket = dgram.createSocket({ type, recvBufferSize: UDP_RECEIVE_BUFFER });
+  // No recvBufferSize: Deno's node:dgram allocates a read buffer of that size for every
+  // datagram, so a large one (e.g. 8 MB) costs a whole core at a few thousand packets a second.
+  const socket = dgram.createSocket({ type });
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => {
       socket.close();

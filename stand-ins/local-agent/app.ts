@@ -313,7 +313,12 @@ export function createAgentApp(options: AgentAppOptions): Hono {
         events: store.events.size,
       },
       limits: store.limits,
-      memory: { rss: memory.rss, heap_used: memory.heapUsed },
+      memory: {
+        rss: memory.rss,
+        heap_total: memory.heapTotal,
+        heap_used: memory.heapUsed,
+        external: memory.external,
+      },
       uptime_seconds: Math.round((now() - startedAt) / 1000),
     });
   });
@@ -334,6 +339,8 @@ export function createAgentApp(options: AgentAppOptions): Hono {
   app.get("/", page(options.page.html, "text/html; charset=utf-8"));
   app.get("/app.js", page(options.page.js, "text/javascript; charset=utf-8"));
   app.get("/style.css", page(options.page.css, "text/css; charset=utf-8"));
+  // Browsers ask for it; an empty answer keeps a 404 out of the page's console.
+  app.get("/favicon.ico", (c) => c.body(null, 204));
 
   return app;
 }

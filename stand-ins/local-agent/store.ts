@@ -265,6 +265,7 @@ export type StoredEvent =
 export interface Counters {
   traces: {
     payloads: number;
+    /** Trace chunks: each service sends its own part of a trace, so one trace is several. */
     received: number;
     spans: number;
     dropped: number;

@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { encode } from "@msgpack/msgpack";
+import { type Browser, chromium } from "playwright-core";
+import { createAgentLog } from "./_log.ts";
+import { type LocalAgent, startLocalAgent } from "./agent.ts";
+
+// Debian's Chromium, as the other browser tests use it (installed by `deno task setup`).
+const CHROMIUM = "/usr/bin/chromium";
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+const T0 = 1_764_000_000_000_000_000n;
+const TRACE_ID = 0xabcdefn;
+
+function span(
+  id: bigint,
+  parent: bigint,
+  service: string,
+  resource: string,
+  startMs: number,
+  durationMs: number,
+  error = 0,
+) {
+  return {
+    trace_id: TRACE_ID,
+    span_id: id,
+    parent_id: parent,
+    service,
+    name: "web.request",
+    resource,
+    start: T0 + BigInt(startMs * 1_000_000),
+    duration: durationMs * 1_000_000,
+    error,
+    meta: {},
+    metrics: {},
+  };
+}
+
+async function seed(agent: LocalAgent) {
+  const traces = [
+    [span(1n, 0n, "web-frontend", "POST /api/pay", 0, 200)],
+    [
+      span(2n, 1n, "payment-service", "POST /pay", 10, 180, 1),
+      span(3n, 2n, "fraud-service", '<img src=x onerror="window.injected=1">', 100, 50),
+    ],
+  ];
+  const put = await fetch(`${agent.url}/v0.4/traces`, {
+    method: "PUT",
+    headers: { "content-type": "application/msgpack" },
+    body: encode(traces, { useBigInt64: true }) as Uint8Array<ArrayBuffer>,
+  });
+  await put.body?.cancel();
+  const line = JSON.stringify({
+    level: "warn",
+    message: "payment_failed",
+    service: "payment-service",
+    dd: { trace_id: TRACE_ID.toString(), span_id: "2" },
+  });
+  const logs = await fetch(`${agent.url}/api/v2/logs`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify([{ service: "payment-service", message: line }]),
+  });
+  await logs.body?.cancel();
+}
+
+Deno.test({
+  name: "the page draws traces as a waterfall and links logs to their trace",
+  // Chromium keeps its own pipes and timers until browser.close(), which the test awaits.
+  async fn() {
+    const agent = await startLocalAgent({
+      httpPort: 0,
+      statsdPort: 0,
+      log: createAgentLog({ level: "error", sink: () => {} }),
+    });
+    let browser: Browser | undefined;
+    try {
+      await seed(agent);
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 20_000 });
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on("pageerror", (error) => problems.push(String(error)));
+      page.on("console", (message) => {
+        if (message.type() === "error") problems.push(message.text());
+      });
+      await page.goto(`${agent.url}/`);
+      await page.waitForSelector(".trace .row");
+
+      type Styled = { style: { left: string; width: string; paddingLeft: string } };
+      const rows = await page.$$eval(".trace .row", (nodes) =>
+        nodes.map((node) => {
+          const bar = node.querySelector(".bar") as unknown as Styled;
+          const label = node.querySelector(".label") as unknown as Styled & { textContent: string };
+          return {
+            label: label.textContent,
+            error: node.classList.contains("error"),
+            left: bar.style.left,
+            width: bar.style.width,
+            indent: label.style.paddingLeft,
+          };
+        }));
+      assert.equal(rows.length, 3);
+      // Parent before child, indented by depth; bars placed by start and sized by duration.
+      assert.match(rows[0].label, /web-frontend POST \/api\/pay/);
+      assert.deepEqual(rows.map((r) => r.indent), ["0px", "14px", "28px"]);
+      assert.deepEqual(rows.map((r) => r.error), [false, true, false]);
+      assert.equal(rows[0].left, "0%");
+      assert.equal(rows[0].width, "100%");
+      assert.equal(rows[2].left, "50%");
+      assert.equal(rows[2].width, "25%");
+      // Received text is shown as text, never parsed as markup.
+      assert.match(rows[2].label, /<img src=x onerror=/);
+      assert.equal(await page.$$eval(".trace img", (nodes) => nodes.length), 0);
+      assert.equal(await page.evaluate(() => "injected" in globalThis), false);
+
+      await page.click("[data-tab=logs]");
+      await page.waitForSelector("a.trace-link");
+      assert.equal(await page.textContent("a.trace-link"), TRACE_ID.toString());
+      await page.click("a.trace-link");
+      await page.waitForSelector(".trace.selected");
+      assert.equal(await page.isVisible("#traces"), true);
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser?.close();
+      await agent.close();
+    }
+  },
+});
