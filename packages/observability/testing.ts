@@ -171,3 +171,38 @@ async function startCapture(): Promise<SpanCapture> {
     },
   };
 }
+
+/** A free TCP port on the loopback interface. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/**
+ * Starts a service's entry point as a child process for process-level tests (start-up
+ * failures, SIGTERM), untraced and bound to loopback unless `env` says otherwise.
+ */
+export function spawnService(main: string | URL, env: Record<string, string>): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", main instanceof URL ? main.pathname : main],
+    env: { DD_TRACE_ENABLED: "false", DD_AGENT_HOST: "127.0.0.1", HOST: "127.0.0.1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Polls `GET /readyz` on `port` until it answers 200; false after `timeoutMs`. */
+export async function waitReady(port: number, timeoutMs = 10_000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => {
+      r.body?.cancel();
+      return r.ok;
+    }).catch(() => false);
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}

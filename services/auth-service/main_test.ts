@@ -1,15 +1,9 @@
 import assert from "node:assert/strict";
+import { freePort, spawnService, waitReady } from "@demo/observability/testing";
 
 const main = new URL("./main.ts", import.meta.url).pathname;
 
-function spawn(env: Record<string, string>) {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main],
-    env: { DD_TRACE_ENABLED: "false", DD_AGENT_HOST: "127.0.0.1", HOST: "127.0.0.1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
+const spawn = (env: Record<string, string>) => spawnService(main, env);
 
 Deno.test("auth-service exits 1 at start-up naming the bad variable, never its value", async () => {
   const out = await spawn({ AUTH_FAIL_RATE: "sevenish", PORT: "0" }).output();
@@ -21,18 +15,9 @@ Deno.test("auth-service exits 1 at start-up naming the bad variable, never its v
 });
 
 Deno.test("auth-service serves, then exits 0 on SIGTERM after draining", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
+  const port = freePort();
   const child = spawn({ PORT: String(port) });
-  let ready = false;
-  for (let i = 0; i < 100 && !ready; i++) {
-    ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => {
-      r.body?.cancel();
-      return r.ok;
-    }).catch(() => false);
-    if (!ready) await new Promise((r) => setTimeout(r, 100));
-  }
+  const ready = await waitReady(port);
   assert.ok(ready, "auth-service became ready");
   child.kill("SIGTERM");
   const out = await child.output();

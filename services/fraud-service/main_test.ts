@@ -1,15 +1,9 @@
 import assert from "node:assert/strict";
+import { freePort, spawnService, waitReady } from "@demo/observability/testing";
 
 const main = new URL("./main.ts", import.meta.url).pathname;
 
-function spawn(env: Record<string, string>) {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main],
-    env: { DD_TRACE_ENABLED: "false", DD_AGENT_HOST: "127.0.0.1", HOST: "127.0.0.1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
+const spawn = (env: Record<string, string>) => spawnService(main, env);
 
 Deno.test("fraud-service exits 1 at start-up naming the bad variable, never its value", async () => {
   const out = await spawn({ FRAUD_CONFIRM_RATE: "mostly" }).output();
@@ -29,9 +23,7 @@ Deno.test("fraud-service checks a payment over HTTP, then exits 0 on SIGTERM", a
       status: 503,
     });
   });
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
+  const port = freePort();
   const child = spawn({
     PORT: String(port),
     RANDOM_SEED: "3",
@@ -39,14 +31,7 @@ Deno.test("fraud-service checks a payment over HTTP, then exits 0 on SIGTERM", a
     PEER_TIMEOUT_MS: "2000",
   });
   try {
-    let ready = false;
-    for (let i = 0; i < 100 && !ready; i++) {
-      ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => {
-        r.body?.cancel();
-        return r.ok;
-      }).catch(() => false);
-      if (!ready) await new Promise((r) => setTimeout(r, 100));
-    }
+    const ready = await waitReady(port);
     assert.ok(ready, "fraud-service became ready");
     const res = await fetch(`http://127.0.0.1:${port}/check`, {
       method: "POST",

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { freePort } from "@demo/observability/testing";
 import { AUTH_VALUE, EMAIL, serveStandIn, TOKEN } from "./_testing.ts";
 
 const main = new URL("./main.ts", import.meta.url).pathname;
@@ -34,9 +35,7 @@ Deno.test("jira-poller exits 1 at start-up naming the bad variable, never a valu
 
 Deno.test("jira-poller serves, polls the stand-in shortly after start and exits 0 on SIGTERM", async () => {
   const standIn = serveStandIn();
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
+  const port = freePort();
   const child = spawn({
     PORT: String(port),
     JIRA_BASE_URL: standIn.url,

@@ -1,24 +1,11 @@
 import assert from "node:assert/strict";
+import { freePort, spawnService } from "@demo/observability/testing";
 import { decode } from "@msgpack/msgpack";
 
 const main = new URL("./main.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
-function spawn(env: Record<string, string>) {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main],
-    env: { DD_TRACE_ENABLED: "false", DD_AGENT_HOST: "127.0.0.1", HOST: "127.0.0.1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+const spawn = (env: Record<string, string>) => spawnService(main, env);
 
 async function waitReady(port: number) {
   for (let i = 0; i < 100; i++) {

@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
+import { freePort, waitReady } from "@demo/observability/testing";
 
 const main = new URL("./main.ts", import.meta.url).pathname;
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 function spawn(env: Record<string, string>) {
   return new Deno.Command(Deno.execPath(), {
@@ -43,14 +37,7 @@ Deno.test("payment-service takes a payment, then exits 0 on SIGTERM after draini
     PAYMENT_FAIL_RATE: "0",
     PAYMENT_SUSPECTED_FRAUD_RATE: "0",
   });
-  let ready = false;
-  for (let i = 0; i < 100 && !ready; i++) {
-    ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => {
-      r.body?.cancel();
-      return r.ok;
-    }).catch(() => false);
-    if (!ready) await new Promise((r) => setTimeout(r, 100));
-  }
+  const ready = await waitReady(port);
   assert.ok(ready, "payment-service became ready");
   const paid = await fetch(`http://127.0.0.1:${port}/pay`, {
     method: "POST",

@@ -1,23 +1,10 @@
 import assert from "node:assert/strict";
+import { freePort, spawnService, waitReady } from "@demo/observability/testing";
 
 const main = new URL("./main.ts", import.meta.url).pathname;
 const SECRET = "main-test-session-secret-0123456789abcdef";
 
-function spawn(env: Record<string, string>) {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main],
-    env: { DD_TRACE_ENABLED: "false", DD_AGENT_HOST: "127.0.0.1", HOST: "127.0.0.1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+const spawn = (env: Record<string, string>) => spawnService(main, env);
 
 Deno.test("web-frontend exits 1 at start-up naming SESSION_SECRET, never its value", async () => {
   const out = await spawn({ SESSION_SECRET: "too-short-s3cret", PORT: String(freePort()) })
@@ -35,14 +22,7 @@ Deno.test("web-frontend serves its UI and API, then exits 0 on SIGTERM after dra
   const port = freePort();
   const child = spawn({ SESSION_SECRET: SECRET, PORT: String(port), WEB_DIST_DIR: dist });
   try {
-    let ready = false;
-    for (let i = 0; i < 100 && !ready; i++) {
-      ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => {
-        r.body?.cancel();
-        return r.ok;
-      }).catch(() => false);
-      if (!ready) await new Promise((r) => setTimeout(r, 100));
-    }
+    const ready = await waitReady(port);
     assert.ok(ready, "web-frontend became ready");
     const page = await fetch(`http://127.0.0.1:${port}/`);
     assert.equal(await page.text(), "<!doctype html><title>pay</title>");
