@@ -43,9 +43,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
       },
     );
   }
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const bytes = await readCapped(c.req.raw.body, MAX_BODY_BYTES);
+  const bytes = await readCapped(c.req.raw.body, MAX_BODY_BYTES, c.req.header("content-length"));
   let body: unknown;
   try {
     body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
@@ -62,22 +60,25 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   return validate(schema, body);
 }
 
-function tooLarge(): HttpError {
-  return new HttpError(
-    413,
-    "payload_too_large",
-    `Cannot read body: larger than ${MAX_BODY_BYTES} bytes`,
-    {
-      field: "body",
-    },
-  );
+function tooLarge(limit = MAX_BODY_BYTES): HttpError {
+  return new HttpError(413, "payload_too_large", `Cannot read body: larger than ${limit} bytes`, {
+    field: "body",
+  });
 }
 
-/** Reads a body stream, giving up (413) as soon as it passes `limit` bytes. */
-async function readCapped(
+/**
+ * Reads a raw body stream of at most `limit` bytes, giving up with a 413 as soon as the
+ * declared length or the bytes read pass it, instead of buffering whatever a client sends.
+ */
+export async function readCapped(
   body: ReadableStream<Uint8Array> | null,
   limit: number,
-): Promise<Uint8Array> {
+  declaredLength?: string,
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (Number(declaredLength ?? "0") > limit) {
+    await body?.cancel().catch(() => {});
+    throw tooLarge(limit);
+  }
   if (!body) return new Uint8Array();
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
@@ -88,7 +89,7 @@ async function readCapped(
     total += value.byteLength;
     if (total > limit) {
       await reader.cancel().catch(() => {});
-      throw tooLarge();
+      throw tooLarge(limit);
     }
     chunks.push(value);
   }

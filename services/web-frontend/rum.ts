@@ -1,4 +1,4 @@
-import { badRequest, HttpError } from "@demo/observability";
+import { badRequest, readCapped as readBodyCapped } from "@demo/observability";
 import type { RumConfig } from "./config.ts";
 
 /** Where the browser SDKs post their batches when a proxy is configured. */
@@ -85,47 +85,11 @@ export function contentSecurityPolicy(rum: RumConfig | null): CspDirectives {
   };
 }
 
-function tooLarge(): HttpError {
-  return new HttpError(
-    413,
-    "payload_too_large",
-    `Cannot forward batch: larger than ${RUM_PROXY_MAX_BYTES} bytes`,
-    { field: "body" },
-  );
-}
-
-/**
- * Reads a raw request body of at most `limit` bytes, giving up (413) as soon as it passes
- * the limit instead of buffering whatever a client sends.
- */
-export async function readCapped(
+/** Reads a proxied body of at most `limit` bytes (413 past it), with the kit's reader. */
+export function readCapped(
   body: ReadableStream<Uint8Array> | null,
   declaredLength: string | undefined,
   limit = RUM_PROXY_MAX_BYTES,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  if (Number(declaredLength ?? "0") > limit) {
-    await body?.cancel().catch(() => {});
-    throw tooLarge();
-  }
-  if (!body) return new Uint8Array();
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return readBodyCapped(body, limit, declaredLength);
 }
