@@ -4,6 +4,7 @@
  */
 import { Decoder } from "@msgpack/msgpack";
 import { type Context, Hono } from "hono";
+import { cors } from "hono/cors";
 import { parseJson, readBody, utf8Text } from "./_body.ts";
 import { AgentError, errorBody, invalid } from "./_errors.ts";
 import { type AgentLog, createThrottle } from "./_log.ts";
@@ -211,6 +212,9 @@ export function createAgentApp(options: AgentAppOptions): Hono {
     return c.json({}, 202);
   });
 
+  // Datadog's browser intake answers any origin; so does this, for a page that sends here
+  // directly instead of through web-frontend's proxy.
+  app.use("/browser-intake", cors({ origin: "*", allowMethods: ["POST"] }));
   app.post("/browser-intake", async (c) => {
     const target = parseForward(c.req.query("ddforward") ?? null);
     const bytes = await readBody(c.req.raw, limits.browser);

@@ -397,6 +397,22 @@ Deno.test("POST /browser-intake keeps only the metadata of a replay upload", asy
   assert.equal(entry.event.segment_bytes, 128);
 });
 
+Deno.test("POST /browser-intake answers a page on another origin, preflight included", async () => {
+  const { request } = setup();
+  const preflight = await request(forward("/api/v2/rum"), {
+    method: "OPTIONS",
+    headers: { origin: "http://localhost:8080", "access-control-request-method": "POST" },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
+  const sent = await request(
+    forward("/api/v2/rum"),
+    post(JSON.stringify({ type: "view" }), { origin: "http://localhost:8080" }),
+  );
+  assert.equal(sent.status, 202);
+  assert.equal(sent.headers.get("access-control-allow-origin"), "*");
+});
+
 Deno.test("POST /browser-intake answers 400 naming ddforward when it is missing", async () => {
   const { request } = setup();
   await assertError(await request("/browser-intake", post("{}")), 400, "ddforward");
