@@ -20,6 +20,7 @@ WORKDIR /app
 # Dependencies first: this layer is rebuilt only when a manifest or the lock changes.
 COPY deno.json deno.lock ./
 COPY packages/observability/deno.json packages/observability/
+COPY packages/banks/deno.json packages/banks/
 COPY services/web-frontend/deno.json services/web-frontend/
 COPY services/auth-service/deno.json services/auth-service/
 COPY services/payment-service/deno.json services/payment-service/

@@ -1,9 +1,6 @@
 import type { Random } from "@demo/observability";
 
-/** The banks payments go through, by the contract's ids. */
-export const BANK_IDS = ["FNB", "ABN", "RABO", "HSBC", "JPMC", "ING", "BARC", "CITI"] as const;
-
-export type BankId = typeof BANK_IDS[number];
+export { BANK_IDS, type BankId } from "@demo/banks";
 
 /** The reasons a suspected payment is confirmed as fraud, as the contract names them. */
 export const FRAUD_REASONS = [

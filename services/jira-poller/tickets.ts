@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type BankId, BANKS as BANK_NAMES } from "@demo/banks";
 import { type AdfDoc, adfFromFields } from "./adf.ts";
 
 /** Every suspected-fraud ticket carries this label; the poller counts by it. */
@@ -12,19 +13,7 @@ export const SUSPECTED_FRAUD_LABEL = "suspected-fraud";
 /** Jira issue keys: a project key, a dash, a number (`PER-12`). */
 export const ISSUE_KEY = /^[A-Z][A-Z0-9_]{0,49}-[1-9][0-9]{0,11}$/;
 
-/** Bank ids of the contract and their display names. */
-export const BANK_NAMES = {
-  FNB: "FNB",
-  ABN: "ABN AMRO Bank",
-  RABO: "Rabobank",
-  HSBC: "HSBC",
-  JPMC: "JP Morgan Chase",
-  ING: "ING",
-  BARC: "Barclays",
-  CITI: "Citibank",
-} as const;
-
-export type BankId = keyof typeof BANK_NAMES;
+export { type BankId, BANKS as BANK_NAMES } from "@demo/banks";
 
 /** A payment flagged as suspected fraud, as a ticket describes it. */
 export interface SuspectedFraud {

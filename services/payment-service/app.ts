@@ -11,7 +11,7 @@ import {
   validate,
 } from "@demo/observability";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { BANK_IDS, bankName, BANKS } from "./banks.ts";
+import { BANK_IDS, bankName, BANKS } from "@demo/banks";
 import type { FraudServiceClient } from "./clients/fraud_service.ts";
 import type { JiraPollerClient } from "./clients/jira_poller.ts";
 import type { PaymentConfig } from "./config.ts";

@@ -16,7 +16,7 @@ import {
   UpstreamError,
   withSpan,
 } from "@demo/observability";
-import type { BankId } from "./banks.ts";
+import type { BankId } from "@demo/banks";
 import type { FraudServiceClient, FraudVerdict } from "./clients/fraud_service.ts";
 import type { JiraPollerClient } from "./clients/jira_poller.ts";
 import type { Payment, PaymentStore } from "./store.ts";

@@ -1,4 +1,4 @@
-import type { BankId } from "./banks.ts";
+import type { BankId } from "@demo/banks";
 
 /** Where a payment is in its life: created, then settled or failed for good. */
 export type PaymentStatus = "pending" | "settled" | "failed";

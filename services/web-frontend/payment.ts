@@ -1,3 +1,4 @@
+import { BANK_IDS as ALL_BANK_IDS } from "@demo/banks";
 import { badRequest, HttpError } from "@demo/observability";
 
 /** The header a browser retries a payment with, so it is never paid twice. */
@@ -6,16 +7,7 @@ export const IDEMPOTENCY_HEADER = "Idempotency-Key";
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 /** The contract's bank ids: the only values a `bank` metric tag may take. */
-export const BANK_IDS: ReadonlySet<string> = new Set([
-  "FNB",
-  "ABN",
-  "RABO",
-  "HSBC",
-  "JPMC",
-  "ING",
-  "BARC",
-  "CITI",
-]);
+export const BANK_IDS: ReadonlySet<string> = new Set(ALL_BANK_IDS);
 
 /**
  * The browser's idempotency key, or a fresh one when it sent none. A malformed key is a

@@ -3,6 +3,7 @@
  * like people over real HTTP (log in, pay, look at their history, ask the assistant) with a
  * bounded memory footprint (fixed-size histograms, counters only).
  */
+import { BANK_IDS as BANKS } from "@demo/banks";
 import { Histogram } from "./histogram.ts";
 import { Http1Connection } from "./http1.ts";
 
@@ -83,8 +84,6 @@ export const FAILED_OUTCOMES = new Set([
   "outcome_unknown",
   "unexpected_4xx",
 ]);
-
-const BANKS = ["FNB", "ABN", "RABO", "HSBC", "JPMC", "ING", "BARC", "CITI"];
 
 class Limiter {
   #next = performance.now();

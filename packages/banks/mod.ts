@@ -1,3 +1,9 @@
+/**
+ * The banks of the contract, shared by every service that validates or tags a bank.
+ *
+ * @module
+ */
+
 /** The banks a payment can go to (id → display name), as the contract lists them. */
 export const BANKS = {
   FNB: "FNB",
@@ -19,4 +25,9 @@ export const BANK_IDS = Object.keys(BANKS) as [BankId, ...BankId[]];
 /** The display name of `bankId`. */
 export function bankName(bankId: BankId): string {
   return BANKS[bankId];
+}
+
+/** Whether `value` is one of the contract's bank ids. */
+export function isBankId(value: unknown): value is BankId {
+  return typeof value === "string" && Object.hasOwn(BANKS, value);
 }
