@@ -36,9 +36,13 @@ try {
 
 const running = agent;
 let stopping = false;
+// Keep-alive connections from the tracers end when their requests do; a request that never
+// ends must not keep the process from stopping.
+const STOP_TIMEOUT_MS = 5000;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
+  setTimeout(() => Deno.exit(0), STOP_TIMEOUT_MS);
   await running.close();
   Deno.exit(0);
 };

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+
+const MAIN = new URL("./main.ts", import.meta.url).pathname;
+
+// Only what Deno needs to find its cache, so no LOCAL_AGENT_* of the caller leaks in.
+const PASSED = ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME"];
+
+function command(env: Record<string, string>) {
+  const inherited = Object.fromEntries(
+    PASSED.flatMap((key) => {
+      const value = Deno.env.get(key);
+      return value === undefined ? [] : [[key, value]];
+    }),
+  );
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", "--allow-read", MAIN],
+    env: { ...inherited, NO_COLOR: "1", ...env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+Deno.test("main.ts exits 1 naming every bad variable, never its value", async () => {
+  const { code, stdout } = await command({
+    LOCAL_AGENT_MAX_TRACES: "many-secret-traces",
+    LOCAL_AGENT_HTTP_PORT: "99999",
+  }).output();
+  assert.equal(code, 1);
+  const [line] = new TextDecoder().decode(stdout).trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(line.message, "config_invalid");
+  assert.equal(line.level, "error");
+  assert.deepEqual(line.keys.sort(), ["LOCAL_AGENT_HTTP_PORT", "LOCAL_AGENT_MAX_TRACES"]);
+  assert.doesNotMatch(JSON.stringify(line), /many-secret-traces|99999/);
+});
+
+Deno.test("main.ts starts on the configured ports, answers /readyz and stops on SIGTERM", async () => {
+  const child = command({
+    LOCAL_AGENT_HTTP_PORT: "0",
+    LOCAL_AGENT_STATSD_PORT: "0",
+    HOST: "127.0.0.1",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  try {
+    const deadline = Date.now() + 15_000;
+    while (!text.includes("\n") && Date.now() < deadline) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    const started = JSON.parse(text.slice(0, text.indexOf("\n")));
+    assert.equal(started.message, "local_agent_started");
+    assert.ok(started.http_port > 0 && started.statsd_port > 0);
+    const ready = await fetch(`${started.url}/readyz`);
+    assert.deepEqual(await ready.json(), { ok: true });
+  } finally {
+    child.kill("SIGTERM");
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    const status = await child.status;
+    await child.stderr.cancel();
+    assert.equal(status.code, 0);
+  }
+  assert.match(text, /"message":"local_agent_stopped"/);
+});
