@@ -60,6 +60,15 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * The RUM application id and client token web-frontend gets when its RUM proxy is set and
+ * the caller gave neither: the SDKs then report to the local Agent stand-in.
+ */
+export const LOCAL_RUM_PLACEHOLDERS = {
+  DD_RUM_APPLICATION_ID: "00000000-0000-4000-8000-000000000000",
+  DD_RUM_CLIENT_TOKEN: "publocalstandin00000000000000000",
+} as const;
+
 /** Development defaults of every service; a variable set by the caller wins. */
 export function serviceEnvironment(
   name: ProcessName,
@@ -89,6 +98,11 @@ export function serviceEnvironment(
   }
   if (name === "web-frontend") {
     env.SESSION_SECRET = sessionSecret;
+    // Through the RUM proxy the browser SDKs reach only the local Agent stand-in, which never
+    // checks the ids: placeholders turn RUM and browser logs on without a Datadog account.
+    if (extra.RUM_PROXY_URL && !extra.DD_RUM_APPLICATION_ID && !extra.DD_RUM_CLIENT_TOKEN) {
+      Object.assign(env, LOCAL_RUM_PLACEHOLDERS);
+    }
   }
   if (name === "jira-poller") {
     env.JIRA_BASE_URL = url("jira-stand-in");
