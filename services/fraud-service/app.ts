@@ -31,9 +31,13 @@ function expect(expected: string) {
   };
 }
 
+/** The largest amount checked; far above any payment, it only refuses absurd values. */
+export const MAX_AMOUNT = 1_000_000_000;
+
 /** A positive amount in the currency's main unit, with cents at most. */
 const Amount = z.number(expect("expected a number"))
   .positive({ error: "expected a number greater than 0" })
+  .max(MAX_AMOUNT, { error: `expected at most ${MAX_AMOUNT}` })
   .refine((n) => Number(n.toFixed(2)) === n, { error: "expected at most 2 decimals" });
 
 /** A suspected payment sent by payment-service; `issue_key` is its Jira ticket, if any. */
@@ -47,6 +51,9 @@ export const CheckRequest = z.object({
   // Empty (or null) when the ticket could not be created: the check still runs.
   issue_key: z.string({ error: "expected a string" })
     .max(64, { error: "expected at most 64 characters" })
+    .regex(/^(\s*|[A-Z][A-Z0-9_]*-[1-9][0-9]*)$/, {
+      error: "expected a Jira issue key such as PER-12, or empty",
+    })
     .nullish(),
 }).strict();
 

@@ -170,7 +170,12 @@ Deno.test("POST /check accepts every contract bank, cents and a 64-character iss
     const { app } = setup({ draws: [0.9] });
     const res = await check(
       app,
-      checkBody({ bank_id, amount: 0.29, issue_key: "K".repeat(64), payment_id: "p".repeat(64) }),
+      checkBody({
+        bank_id,
+        amount: 0.29,
+        issue_key: `K${"A".repeat(58)}-1234`,
+        payment_id: "p".repeat(64),
+      }),
     );
     assert.equal(res.status, 200, bank_id);
     await res.body?.cancel();
@@ -237,4 +242,27 @@ Deno.test("GET /healthz and /readyz answer 200 when ready", async () => {
   const { app } = setup();
   assert.equal((await app.request("/healthz")).status, 200);
   assert.equal((await app.request("/readyz")).status, 200);
+});
+
+Deno.test("POST /check refuses an absurd amount and a malformed issue key, naming each", async () => {
+  const { app } = setup();
+  for (
+    const [patch, field] of [
+      [{ amount: 1e308 }, "amount"],
+      [{ issue_key: "not a key" }, "issue_key"],
+      [{ issue_key: "per-1" }, "issue_key"],
+    ] as const
+  ) {
+    const res = await app.request(jsonRequest("POST", "/check", {
+      body: {
+        payment_id: "pay_1",
+        customer_id: "cust_2bd806c97f",
+        bank_id: "ING",
+        amount: 10,
+        ...patch,
+      },
+    }));
+    assert.equal(res.status, 400);
+    assert.equal((await res.json()).error.field, field);
+  }
 });

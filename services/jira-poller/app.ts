@@ -40,7 +40,7 @@ export const CreateRequest = z.object({
   customer_id: z.string().regex(/^cust_[0-9a-f]{10}$/, "expected cust_ and 10 hex characters"),
   bank_id: z.enum(BANK_IDS),
   amount: z.number().positive().max(1_000_000_000).refine(
-    (n) => Math.abs(n * 100 - Math.round(n * 100)) < 1e-6,
+    (n) => Number(n.toFixed(2)) === n,
     "expected at most 2 decimals",
   ),
   reason: z.preprocess(absent, z.string().trim().min(1).max(200).optional()),

@@ -185,6 +185,7 @@ const badCreates: [string, unknown, string][] = [
   ["a zero amount", { ...PAYMENT, amount: 0 }, "amount"],
   ["a negative amount", { ...PAYMENT, amount: -5 }, "amount"],
   ["an amount with 3 decimals", { ...PAYMENT, amount: 1.234 }, "amount"],
+  ["a denormal amount", { ...PAYMENT, amount: Number.MIN_VALUE }, "amount"],
   ["an amount as a string", { ...PAYMENT, amount: "12" }, "amount"],
   ["a 201-character reason", { ...PAYMENT, reason: "r".repeat(201) }, "reason"],
   ["a trace id that is not an id", { ...PAYMENT, trace_id: "trace-me" }, "trace_id"],
