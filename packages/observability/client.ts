@@ -1,6 +1,7 @@
 import { BUDGET_HEADER, Deadline } from "./deadline.ts";
 import { HttpError } from "./errors.ts";
 import { REQUEST_ID_HEADER } from "./middleware.ts";
+import { isClientErrorStatus, tracer, untracedFetch } from "./tracer.ts";
 
 /** What a peer service answered: its status and its parsed JSON body. */
 export interface UpstreamReply<T = Record<string, unknown>> {
@@ -36,6 +37,7 @@ export interface ServiceClientOptions {
   timeoutMs: number;
   /** Milliseconds kept back from the budget passed downstream, for the trip back. */
   reserveMs?: number;
+  /** The `fetch` to call (tests pass a fake); the client span is made around it either way. */
   fetch?: typeof fetch;
 }
 
@@ -57,16 +59,72 @@ export class UpstreamError extends HttpError {
   }
 }
 
+type ClientSpan = ReturnType<typeof tracer.startSpan>;
+
+/** Where a client's calls go, parsed once: the `out.host` and port tags of its spans. */
+function peerOf(baseUrl: string): { host: string; port: number | undefined } {
+  try {
+    const url = new URL(baseUrl);
+    return { host: url.hostname, port: url.port ? Number(url.port) : undefined };
+  } catch {
+    return { host: "localhost", port: undefined };
+  }
+}
+
+/**
+ * Starts the client span of one call, child of the active span, as dd-trace's `fetch`
+ * integration names and tags it (`http.request`, resource = method, `component: fetch`), and
+ * writes the Datadog and W3C trace headers into `headers`.
+ */
+function startClientSpan(
+  method: string,
+  url: string,
+  peer: { host: string; port: number | undefined },
+  headers: Record<string, string>,
+): ClientSpan {
+  const cut = url.search(/[?#]/);
+  const span = tracer.startSpan(
+    "http.request",
+    {
+      childOf: tracer.scope().active() ?? undefined,
+      integrationName: "fetch",
+      tags: {
+        component: "fetch",
+        "span.kind": "client",
+        "span.type": "http",
+        "resource.name": method,
+        "http.method": method,
+        "http.url": cut === -1 ? url : url.slice(0, cut),
+        "out.host": peer.host,
+        ...(peer.port === undefined ? {} : { "network.destination.port": peer.port }),
+      },
+    } as Parameters<typeof tracer.startSpan>[1],
+  );
+  tracer.inject(span, "http_headers", headers);
+  return span;
+}
+
+/** Records a failed call on its span, as dd-trace does: an abort by the caller is no error. */
+function recordFailure(span: ClientSpan, error: unknown) {
+  if (typeof error !== "object" || error === null) return;
+  const { name, message, code, stack } = error as Record<string, unknown>;
+  if (name === "AbortError") return;
+  span.addTags({ "error.type": name, "error.message": message || code, "error.stack": stack });
+}
+
 /**
  * Creates a client that sends JSON, passes the request id and the shrinking time budget,
  * and turns every way a peer can fail into an {@linkcode UpstreamError}: 504 when it is too
  * slow, 503 when it cannot be reached, 502 when it answers something that is not a JSON
- * object. dd-trace's `fetch` instrumentation adds the client span and trace headers.
+ * object. Each call gets a client span (child of the active span) and the Datadog and W3C
+ * trace headers; the client makes them itself instead of going through dd-trace's `fetch`
+ * wrapper, which costs several times more per call under Deno.
  */
 export function createServiceClient(options: ServiceClientOptions): ServiceClient {
   const base = options.baseUrl.replace(/\/+$/, "");
   const reserve = options.reserveMs ?? 25;
-  const doFetch = options.fetch ?? fetch;
+  const doFetch = options.fetch ?? untracedFetch;
+  const peer = peerOf(base);
   return {
     name: options.name,
     async call<T>(method: string, path: string, call: CallOptions = {}) {
@@ -86,18 +144,23 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
       };
       if (call.requestId) headers[REQUEST_ID_HEADER] = call.requestId;
       if (call.body !== undefined) headers["content-type"] = "application/json";
+      const url = `${base}${path}`;
+      const span = startClientSpan(method, url, peer, headers);
       let response: Response;
       let text: string;
       const signal = AbortSignal.timeout(timeout);
       try {
-        response = await doFetch(`${base}${path}`, {
+        response = await doFetch(url, {
           method,
           headers,
           body: call.body === undefined ? undefined : JSON.stringify(call.body),
           signal,
         });
+        span.setTag("http.status_code", response.status);
+        if (isClientErrorStatus(response.status)) span.setTag("error", 1);
         text = await response.text();
-      } catch {
+      } catch (error) {
+        recordFailure(span, error);
         if (signal.aborted) {
           throw new UpstreamError(
             504,
@@ -113,6 +176,8 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
           options.name,
           undefined,
         );
+      } finally {
+        span.finish();
       }
       let data: unknown;
       try {

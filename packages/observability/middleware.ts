@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import { tracer } from "./tracer.ts";
+import { extractionCarrier, tracer } from "./tracer.ts";
 import type { Logger } from "./logger.ts";
 import { BUDGET_HEADER, Deadline } from "./deadline.ts";
 
@@ -65,40 +65,45 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
       return await next();
     }
 
-    const headers: Record<string, string> = {};
-    c.req.raw.headers.forEach((value, key) => (headers[key] = value));
-    const parent = tracer.extract("http_headers", headers) ?? undefined;
-    const url = new URL(c.req.url);
+    const carrier = extractionCarrier(c.req.raw.headers);
+    const parent = carrier ? tracer.extract("http_headers", carrier) ?? undefined : undefined;
+    const method = c.req.method;
+    const url = c.req.url;
+    const cut = url.search(/[?#]/);
     const span = tracer.startSpan("web.request", {
       childOf: parent,
       tags: {
         "span.kind": "server",
         "span.type": "web",
         component: "hono",
-        "http.method": c.req.method,
-        "http.url": `${url.origin}${url.pathname}`,
-        "http.useragent": headers["user-agent"],
+        "http.method": method,
+        "http.url": cut === -1 ? url : url.slice(0, cut),
+        "http.useragent": c.req.header("user-agent"),
         "request.id": requestId,
       },
     });
     c.set("span", span);
     const started = performance.now();
     try {
-      await tracer.scope().activate(span, () => next());
+      await tracer.scope().activate(span, next);
     } finally {
       const route = routeTemplate(c);
       const status = c.res.status;
-      span.setTag("resource.name", `${c.req.method} ${route}`);
-      span.setTag("http.route", route);
-      span.setTag("http.status_code", String(status));
+      // One addTags call: each setTag re-checks sampling tags and span listeners.
+      const tags: Record<string, unknown> = {
+        "resource.name": `${method} ${route}`,
+        "http.route": route,
+        "http.status_code": String(status),
+        duration_ms: Math.round(performance.now() - started),
+      };
       if (c.error && (status >= 500 || !("status" in c.error))) {
-        span.setTag("error", c.error);
+        tags.error = c.error;
       } else if (status >= 500) {
-        span.setTag("error", true);
-        span.setTag("error.type", "http_error");
-        span.setTag("error.message", `Answered ${status}`);
+        tags.error = true;
+        tags["error.type"] = "http_error";
+        tags["error.message"] = `Answered ${status}`;
       }
-      span.setTag("duration_ms", Math.round(performance.now() - started));
+      span.addTags(tags);
       span.finish();
     }
   };

@@ -87,3 +87,30 @@ Deno.test("observe() does not trace health probes", opts, async () => {
   await capture.waitFor((s) => s.meta["http.url"]?.endsWith("/things/after-probe"));
   assert.equal(capture.spans.some((s) => s.resource.includes("/healthz")), false);
 });
+
+Deno.test(
+  "observe() continues a Datadog-only parent and keeps the query out of http.url",
+  opts,
+  async () => {
+    const res = await app.request("http://svc.test/things/dd-parent?secret=1", {
+      headers: {
+        "x-datadog-trace-id": "1234567890123456789",
+        "x-datadog-parent-id": "987654321",
+        "x-datadog-sampling-priority": "1",
+      },
+    });
+    assert.equal(res.status, 200);
+    const span = await capture.waitFor((s) => s.meta["http.url"]?.endsWith("/things/dd-parent"));
+    assert.equal(span.meta["http.url"], "http://svc.test/things/dd-parent");
+    assert.equal(span.trace_id, "1234567890123456789");
+    assert.equal(span.parent_id, "987654321");
+  },
+);
+
+Deno.test("observe() starts a new trace for a request without trace headers", opts, async () => {
+  await app.request("/things/no-parent", { headers: { "user-agent": "probe/1" } });
+  const span = await capture.waitFor((s) => s.meta["http.url"]?.endsWith("/things/no-parent"));
+  assert.equal(span.parent_id, "0");
+  assert.equal(span.meta["http.useragent"], "probe/1");
+  assert.equal(span.metrics["_dd.top_level"], 1);
+});

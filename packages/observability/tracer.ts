@@ -2,12 +2,106 @@
  * The single owner of dd-trace in the project. Services import `@demo/observability/init`
  * as their very first import so the tracer is ready before anything else loads.
  */
+// Must stay the first import: it keeps the runtime's fetch from before dd-trace wraps it.
+import { nativeFetch } from "./_native_fetch.ts";
 import tracer from "dd-trace";
+import { applyFastPaths } from "./_dd_deno.ts";
 
 /** Default propagation styles of the contract: W3C first, then Datadog headers. */
 export const DEFAULT_PROPAGATION_STYLE = "tracecontext,datadog";
 
 let initialised = false;
+
+/** Whether an environment flag is on: `true`, `1` or `yes`; unset or empty means `fallback`. */
+function flag(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value.trim() === "") return fallback;
+  return /^(true|1|yes)$/i.test(value.trim());
+}
+
+/** The request headers dd-trace reads for each extract style. */
+const STYLE_HEADERS: Record<string, readonly string[]> = {
+  datadog: [
+    "x-datadog-trace-id",
+    "x-datadog-parent-id",
+    "x-datadog-sampling-priority",
+    "x-datadog-origin",
+    "x-datadog-tags",
+  ],
+  tracecontext: ["traceparent", "tracestate"],
+  b3: ["x-b3-traceid", "x-b3-spanid", "x-b3-sampled", "x-b3-flags"],
+  b3multi: ["x-b3-traceid", "x-b3-spanid", "x-b3-sampled", "x-b3-flags"],
+  "b3 single header": ["b3"],
+  baggage: ["baggage"],
+  none: [],
+};
+
+/** Which request headers the server middleware hands to `tracer.extract`. */
+export interface ExtractPlan {
+  names: readonly string[];
+  /** Copy every header: an extract style reads headers by prefix (`ot-baggage-*`) or is unknown. */
+  copyAll: boolean;
+}
+
+let extractPlan: ExtractPlan = { names: [], copyAll: true };
+
+/** Builds the plan from the extract styles; exported for tests. */
+export function planExtract(styles: readonly string[], legacyBaggage: boolean): ExtractPlan {
+  const names = new Set<string>();
+  let copyAll = legacyBaggage;
+  for (const style of styles) {
+    const headers = STYLE_HEADERS[style.toLowerCase()];
+    if (headers) headers.forEach((name) => names.add(name));
+    else copyAll = true;
+  }
+  return { names: [...names], copyAll };
+}
+
+/**
+ * The carrier `tracer.extract("http_headers", …)` needs from a request: only the headers of
+ * the configured propagation styles, read one by one (copying every header costs more under
+ * Deno), or undefined when the request carries none, so there is nothing to extract.
+ */
+export function extractionCarrier(
+  headers: Headers,
+  plan: ExtractPlan = extractPlan,
+): Record<string, string> | undefined {
+  let carrier: Record<string, string> | undefined;
+  if (plan.copyAll) {
+    carrier = {};
+    headers.forEach((value, key) => (carrier![key] = value));
+    return carrier;
+  }
+  for (const name of plan.names) {
+    const value = headers.get(name);
+    if (value !== null) (carrier ??= {})[name] = value;
+  }
+  return carrier;
+}
+
+/** Status ranges such as `400-499` or `500-599,404`, as `DD_TRACE_HTTP_CLIENT_ERROR_STATUSES`. */
+export function parseStatusRanges(text: string | undefined): [number, number][] | undefined {
+  if (!text || !/^\s*\d{3}(\s*-\s*\d{3})?(\s*,\s*\d{3}(\s*-\s*\d{3})?)*\s*$/.test(text)) {
+    return undefined;
+  }
+  return text.split(",").map((part) => {
+    const [from, to = from] = part.split("-").map((n) => Number(n.trim()));
+    return [from, to];
+  });
+}
+
+const DEFAULT_CLIENT_ERROR_STATUSES: [number, number][] = [[400, 499]];
+let clientErrorStatuses = DEFAULT_CLIENT_ERROR_STATUSES;
+
+/**
+ * Whether a peer's answer marks the client span as an error: 4xx by default, as dd-trace's
+ * own HTTP client spans do, or the ranges of `DD_TRACE_HTTP_CLIENT_ERROR_STATUSES`.
+ */
+export function isClientErrorStatus(status: number): boolean {
+  return clientErrorStatuses.some(([from, to]) => status >= from && status <= to);
+}
+
+/** The runtime's `fetch` without dd-trace's wrapper; the kit's client spans its own calls. */
+export const untracedFetch: typeof fetch = nativeFetch;
 
 /**
  * Initialises dd-trace once from the `DD_*` environment. dd-trace reads most variables
@@ -22,6 +116,12 @@ export function initTracer(
   const propagation = (env.DD_TRACE_PROPAGATION_STYLE ?? DEFAULT_PROPAGATION_STYLE)
     .split(",").map((s) => s.trim()).filter(Boolean);
   const llmobsEnabled = /^(true|1|yes)$/i.test(env.DD_LLMOBS_ENABLED ?? "false");
+  // OpenTracing's `ot-baggage-*` headers: nothing here sends them, and reading them makes
+  // every extraction walk all request headers.
+  const legacyBaggage = flag(env.DD_TRACE_LEGACY_BAGGAGE_ENABLED, false);
+  extractPlan = planExtract(propagation, legacyBaggage);
+  clientErrorStatuses = parseStatusRanges(env.DD_TRACE_HTTP_CLIENT_ERROR_STATUSES) ??
+    DEFAULT_CLIENT_ERROR_STATUSES;
   tracer.init({
     service: env.DD_SERVICE || serviceFromEntryPoint(),
     env: env.DD_ENV ?? "dev",
@@ -33,11 +133,15 @@ export function initTracer(
     // Keep integration names out of service names so the service map shows six services.
     spanRemoveIntegrationFromService: true,
     tracePropagationStyle: { inject: propagation, extract: propagation },
+    legacyBaggageEnabled: legacyBaggage,
     ...overrides,
     ...(llmobsEnabled
       ? { llmobs: { mlApp: env.DD_LLMOBS_ML_APP ?? "payments-assistant", agentlessEnabled: false } }
       : {}),
   });
+  // Before any span starts: dd-trace's async context and id conversions without the costs
+  // they have under Deno (see _dd_deno.ts). OBSERVABILITY_DENO_FAST_PATHS=false turns it off.
+  applyFastPaths(flag(env.OBSERVABILITY_DENO_FAST_PATHS, true));
   // One tracer owner: `@opentelemetry/api` spans go through dd-trace's bridge.
   new tracer.TracerProvider().register();
   // hot-shots resolves the Agent host per flush; those lookups are not part of any request.
