@@ -119,7 +119,10 @@ export function initTracer(
   // OpenTracing's `ot-baggage-*` headers: nothing here sends them, and reading them makes
   // every extraction walk all request headers.
   const legacyBaggage = flag(env.DD_TRACE_LEGACY_BAGGAGE_ENABLED, false);
-  extractPlan = planExtract(propagation, legacyBaggage);
+  // With tracing off there is nothing to continue: requests skip reading trace headers.
+  extractPlan = flag(env.DD_TRACE_ENABLED, true)
+    ? planExtract(propagation, legacyBaggage)
+    : { names: [], copyAll: false };
   clientErrorStatuses = parseStatusRanges(env.DD_TRACE_HTTP_CLIENT_ERROR_STATUSES) ??
     DEFAULT_CLIENT_ERROR_STATUSES;
   tracer.init({
