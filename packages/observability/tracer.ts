@@ -10,12 +10,6 @@ import { applyFastPaths } from "./_dd_deno.ts";
 /** Default propagation styles of the contract: W3C first, then Datadog headers. */
 export const DEFAULT_PROPAGATION_STYLE = "tracecontext,datadog";
 
-/**
- * How often finished spans go to the Agent unless `DD_TRACE_FLUSH_INTERVAL` says otherwise.
- * dd-trace's 2 s holds four times as many encoded spans, and their copies, between flushes.
- */
-export const DEFAULT_FLUSH_INTERVAL_MS = 500;
-
 let initialised = false;
 
 /** Whether an environment flag is on: `true`, `1` or `yes`; unset or empty means `fallback`. */
@@ -143,7 +137,6 @@ export function initTracer(
     spanRemoveIntegrationFromService: true,
     tracePropagationStyle: { inject: propagation, extract: propagation },
     legacyBaggageEnabled: legacyBaggage,
-    ...(env.DD_TRACE_FLUSH_INTERVAL ? {} : { flushInterval: DEFAULT_FLUSH_INTERVAL_MS }),
     ...overrides,
     ...(llmobsEnabled
       ? { llmobs: { mlApp: env.DD_LLMOBS_ML_APP ?? "payments-assistant", agentlessEnabled: false } }
