@@ -69,6 +69,13 @@ export const LOCAL_RUM_PLACEHOLDERS = {
   DD_RUM_CLIENT_TOKEN: "publocalstandin00000000000000000",
 } as const;
 
+/**
+ * V8 settings of every process: a small young generation (V8 grows it to 3 × 16 MiB under
+ * load by default, per process) keeps eight processes within the memory budget for a
+ * modest cost in scavenges. `DENO_V8_FLAGS` overrides it.
+ */
+export const V8_FLAGS = Deno.env.get("DENO_V8_FLAGS") ?? "--max-semi-space-size=2";
+
 /** Development defaults of every service; a variable set by the caller wins. */
 export function serviceEnvironment(
   name: ProcessName,
@@ -327,6 +334,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         "--allow-read",
         "--allow-sys",
         "--allow-net",
+        `--v8-flags=${V8_FLAGS}`,
         join(REPO_ROOT, ENTRY_POINTS[name]),
       ],
       cwd: REPO_ROOT,
