@@ -238,11 +238,30 @@ Deno.test({ name: "the telemetry contract holds on the dev stack", ...opts }, as
           assert.ok(suspected.has(id), `confirmed fraud ${id} had a ticket`);
         }
 
-        const { body: traces } = await getJson<Trace[]>(
+        // Each process flushes its spans on its own schedule: wait until every suspected
+        // payment's trace holds the spans of all four services that served it.
+        const traces = await eventually(
+          "the fraud and Jira spans of every suspected payment",
+          async () => {
+            const { body } = await getJson<Trace[]>(`${stack.agentUrl}/local/traces?limit=5000`);
+            const complete = [...suspected].every((id) => {
+              const trace = body.find((t) =>
+                t.spans.some((s) => s.name === "payment.pay" && s.meta["payment.id"] === id)
+              );
+              const services = new Set(trace?.spans.map((s) => s.service));
+              return services.has("fraud-service") && services.has("jira-poller") &&
+                trace!.spans.some((s) => s.name === "jira.comment");
+            });
+            return complete ? body : undefined;
+          },
+        );
+        await new Promise((r) => setTimeout(r, 2500)); // one more flush: stray spans would show now
+        const { body: settledTraces } = await getJson<Trace[]>(
           `${stack.agentUrl}/local/traces?limit=5000`,
         );
+        assert.ok(settledTraces.length >= traces.length);
         for (const payment of payments) {
-          const trace = traces.find((t) =>
+          const trace = settledTraces.find((t) =>
             t.spans.some((s) =>
               s.name === "payment.pay" && s.meta["payment.id"] === payment.payment_id
             )
@@ -382,8 +401,16 @@ Deno.test({ name: "the telemetry contract holds on the dev stack", ...opts }, as
             }
           }
         }
-        const open = metrics.find((m) => m.name === "jira.suspected_fraud.open")!;
-        assert.equal(open.last, sum(metrics, "jira.create.ok"), "the gauge counts the open issues");
+        // The gauge comes from the next poll (every second here) after the last ticket.
+        const created = sum(metrics, "jira.create.ok");
+        const open = await eventually("the open-issue gauge to count every ticket", async () => {
+          const { body } = await getJson<Metric[]>(
+            `${stack.agentUrl}/local/metrics?name=jira.suspected_fraud.open`,
+          );
+          const gauge = body.find((m) => m.name === "jira.suspected_fraud.open");
+          return gauge && gauge.last === created ? gauge : undefined;
+        });
+        assert.equal(open.last, created, "the gauge counts the open issues");
       },
     );
 
