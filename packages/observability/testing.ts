@@ -5,6 +5,7 @@
  * @module
  */
 import { createReadiness } from "./app.ts";
+import type { Random } from "./random.ts";
 import { type BaseConfig } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createMemoryMetrics, type MemoryMetrics } from "./metrics.ts";
@@ -205,4 +206,20 @@ export async function waitReady(port: number, timeoutMs = 10_000): Promise<boole
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;
+}
+
+/** A {@linkcode Random} returning `draws` in order (then throwing: a test drew too many). */
+export function scriptedRandom(draws: number[]): Random {
+  const queue = [...draws];
+  const next = () => {
+    const value = queue.shift();
+    if (value === undefined) throw new Error("scriptedRandom: no draws left");
+    return value;
+  };
+  return {
+    next,
+    chance: (rate) => next() < rate,
+    int: (min, max) => min + Math.floor(next() * (max - min + 1)),
+    pick: (items) => items[Math.floor(next() * items.length)],
+  };
 }

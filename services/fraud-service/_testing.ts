@@ -10,21 +10,8 @@ import { createApp } from "./app.ts";
 import { createJiraPollerClient } from "./clients/jira_poller.ts";
 import type { FraudConfig } from "./config.ts";
 
-/** A {@linkcode Random} returning `draws` in order (then throwing: a test drew too many). */
-export function scriptedRandom(draws: number[]): Random {
-  const queue = [...draws];
-  const next = () => {
-    const value = queue.shift();
-    if (value === undefined) throw new Error("scriptedRandom: no draws left");
-    return value;
-  };
-  return {
-    next,
-    chance: (rate) => next() < rate,
-    int: (min, max) => min + Math.floor(next() * (max - min + 1)),
-    pick: (items) => items[Math.floor(next() * items.length)],
-  };
-}
+import { scriptedRandom } from "@demo/observability/testing";
+export { scriptedRandom };
 
 /** One call the fake jira-poller received. */
 export interface RecordedCall {

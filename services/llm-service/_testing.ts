@@ -10,21 +10,8 @@ import { createApp } from "./app.ts";
 import type { LlmConfig } from "./config.ts";
 import type { LlmObs, LlmObsAnnotation, LlmObsSpanOptions } from "./generate.ts";
 
-/** A {@linkcode Random} returning `draws` in order (then throwing: a test drew too many). */
-export function scriptedRandom(draws: number[]): Random {
-  const queue = [...draws];
-  const next = () => {
-    const value = queue.shift();
-    if (value === undefined) throw new Error("scriptedRandom: no draws left");
-    return value;
-  };
-  return {
-    next,
-    chance: (rate) => next() < rate,
-    int: (min, max) => min + Math.floor(next() * (max - min + 1)),
-    pick: (items) => items[Math.floor(next() * items.length)],
-  };
-}
+import { scriptedRandom } from "@demo/observability/testing";
+export { scriptedRandom };
 
 /** An LLM Observability span as the twin recorded it. */
 export interface RecordedLlmObsSpan {

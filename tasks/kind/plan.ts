@@ -9,17 +9,8 @@
 import type { Step } from "../lib/plan.ts";
 
 /** The services, each a Deployment and a Service in {@linkcode APP_NAMESPACE}. */
-export const SERVICES = [
-  "web-frontend",
-  "auth-service",
-  "payment-service",
-  "fraud-service",
-  "jira-poller",
-  "llm-service",
-] as const;
-
-/** One of {@linkcode SERVICES}. */
-export type ServiceName = typeof SERVICES[number];
+export { type ServiceName, SERVICES } from "../lib/topology.ts";
+import { type ServiceName, SERVICES } from "../lib/topology.ts";
 
 /** Namespace of the services. */
 export const APP_NAMESPACE = "dd-demo";
