@@ -1,4 +1,9 @@
-import { type Deadline, UpstreamError } from "@demo/observability";
+import {
+  type Deadline,
+  type ServiceClient,
+  UpstreamError,
+  type UpstreamReply,
+} from "@demo/observability";
 
 /** Per-call options of the peer clients: the caller's deadline and request id. */
 export interface PeerCallOptions {
@@ -39,4 +44,26 @@ export function peerGarbled(peer: string, status: number): UpstreamError {
     peer,
     status,
   );
+}
+
+/**
+ * POSTs `body` to `path` on `client` with the caller's deadline and request id, and returns
+ * the answer when it is a 2xx without `ok: false`; anything else is {@linkcode peerRefused}.
+ */
+export async function postForSuccess(
+  client: ServiceClient,
+  path: string,
+  body: unknown,
+  call: PeerCallOptions,
+): Promise<UpstreamReply> {
+  const reply = await client.call("POST", path, {
+    body,
+    deadline: call.deadline,
+    requestId: call.requestId,
+  });
+  const data = reply.data;
+  if (reply.status < 200 || reply.status > 299 || data.ok === false) {
+    throw peerRefused(client.name, reply.status, data);
+  }
+  return reply;
 }

@@ -1,5 +1,5 @@
 import { createServiceClient, type ServiceClient } from "@demo/observability";
-import { type PeerCallOptions, peerGarbled, peerRefused } from "./_peer.ts";
+import { type PeerCallOptions, peerGarbled, postForSuccess } from "./_peer.ts";
 
 export type { PeerCallOptions };
 
@@ -49,15 +49,8 @@ export function createFraudServiceClient(options: FraudServiceClientOptions): Fr
   });
   return {
     async check(request, call = {}) {
-      const reply = await client.call("POST", "/check", {
-        body: request,
-        deadline: call.deadline,
-        requestId: call.requestId,
-      });
+      const reply = await postForSuccess(client, "/check", request, call);
       const data = reply.data;
-      if (reply.status < 200 || reply.status > 299 || data.ok === false) {
-        throw peerRefused(PEER, reply.status, data);
-      }
       // The decision is the one field that must be unambiguous; the rest is description.
       if (data.ok !== true || typeof data.fraudulent !== "boolean") {
         throw peerGarbled(PEER, reply.status);

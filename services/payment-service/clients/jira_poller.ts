@@ -1,5 +1,5 @@
 import { createServiceClient, type ServiceClient } from "@demo/observability";
-import { type PeerCallOptions, peerGarbled, peerRefused } from "./_peer.ts";
+import { type PeerCallOptions, peerGarbled, postForSuccess } from "./_peer.ts";
 
 export type { PeerCallOptions };
 
@@ -46,15 +46,8 @@ export function createJiraPollerClient(options: JiraPollerClientOptions): JiraPo
   });
   return {
     async createSuspectedFraud(request, call = {}) {
-      const reply = await client.call("POST", "/jira/create_suspected_fraud", {
-        body: request,
-        deadline: call.deadline,
-        requestId: call.requestId,
-      });
+      const reply = await postForSuccess(client, "/jira/create_suspected_fraud", request, call);
       const data = reply.data;
-      if (reply.status < 200 || reply.status > 299 || data.ok === false) {
-        throw peerRefused(PEER, reply.status, data);
-      }
       const issueKey = data.issue_key;
       if (data.ok !== true || typeof issueKey !== "string" || !ISSUE_KEY.test(issueKey)) {
         throw peerGarbled(PEER, reply.status);
