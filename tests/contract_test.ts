@@ -6,18 +6,8 @@
 import assert from "node:assert/strict";
 import { type Stack, startStack } from "../tasks/lib/stack.ts";
 import { SERVICES } from "../tasks/lib/topology.ts";
+import type { CapturedSpan as Span } from "@demo/observability/testing";
 
-interface Span {
-  service: string;
-  name: string;
-  resource: string;
-  trace_id: string;
-  span_id: string;
-  parent_id: string;
-  error: number;
-  meta: Record<string, string>;
-  metrics: Record<string, number>;
-}
 interface Trace {
   trace_id: string;
   spans: Span[];
