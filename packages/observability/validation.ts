@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { z } from "zod";
+import { readStreamCapped } from "./body.ts";
 import { HttpError } from "./errors.ts";
 
 /** The largest JSON body any service accepts, in bytes. */
@@ -79,25 +80,5 @@ export async function readCapped(
     await body?.cancel().catch(() => {});
     throw tooLarge(limit);
   }
-  if (!body) return new Uint8Array();
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return readStreamCapped(body, limit, () => tooLarge(limit));
 }

@@ -1,4 +1,5 @@
 import { AgentError } from "./_errors.ts";
+import { readStreamCapped } from "@demo/observability/body";
 
 /** Compression formats the intakes accept, as `DecompressionStream` names them. */
 export type Compression = "gzip" | "deflate";
@@ -64,33 +65,12 @@ export async function decompress(
   }
 }
 
-async function readCapped(
+function readCapped(
   body: ReadableStream<Uint8Array> | null,
   limit: number,
   onTooLarge: () => AgentError,
 ): Promise<Uint8Array> {
-  if (!body) return new Uint8Array();
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw onTooLarge();
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0];
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return readStreamCapped(body, limit, onTooLarge);
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
