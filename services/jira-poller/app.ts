@@ -78,6 +78,22 @@ export function createApp(deps: JiraPollerDeps) {
     budgetMs: deps.config.base.requestBudgetMs,
   });
 
+  /** The Jira client, or — without Jira settings — the counted, logged 503 the caller sees. */
+  function requireJira(
+    what: { metric: string; log: string },
+    log: Logger,
+    fields: Record<string, unknown>,
+  ): JiraClient {
+    if (deps.jira) return deps.jira;
+    deps.metrics.increment(what.metric, { reason: ERROR_REASON.missingConfig });
+    log.warn(what.log, {
+      ...fields,
+      reason: ERROR_REASON.missingConfig,
+      missing: deps.config.missingJiraKeys,
+    });
+    throw notConfigured();
+  }
+
   /** Counts and logs a Jira failure and turns it into the 502 the caller sees. */
   function jiraFailure(
     error: unknown,
@@ -103,16 +119,9 @@ export function createApp(deps: JiraPollerDeps) {
     const body = await readJson(c, CreateRequest);
     const log = c.get("log");
     c.get("span")?.setTag(TAG.paymentId, body.payment_id);
-    if (!deps.jira) {
-      deps.metrics.increment(METRIC.createError, { reason: ERROR_REASON.missingConfig });
-      log.warn(LOG.createError, {
-        payment_id: body.payment_id,
-        reason: ERROR_REASON.missingConfig,
-        missing: deps.config.missingJiraKeys,
-      });
-      throw notConfigured();
-    }
-    const jira = deps.jira;
+    const jira = requireJira({ metric: METRIC.createError, log: LOG.createError }, log, {
+      payment_id: body.payment_id,
+    });
     const fraud: SuspectedFraud = {
       paymentId: body.payment_id,
       customerId: body.customer_id,
@@ -161,16 +170,9 @@ export function createApp(deps: JiraPollerDeps) {
     const body = await readJson(c, CommentRequest);
     const log = c.get("log");
     c.get("span")?.setTag(TAG.issueKey, body.issue_key);
-    if (!deps.jira) {
-      deps.metrics.increment(METRIC.commentError, { reason: ERROR_REASON.missingConfig });
-      log.warn(LOG.commentError, {
-        issue_key: body.issue_key,
-        reason: ERROR_REASON.missingConfig,
-        missing: deps.config.missingJiraKeys,
-      });
-      throw notConfigured();
-    }
-    const jira = deps.jira;
+    const jira = requireJira({ metric: METRIC.commentError, log: LOG.commentError }, log, {
+      issue_key: body.issue_key,
+    });
     try {
       await withSpan(SPAN.comment, { tags: { [TAG.issueKey]: body.issue_key } }, async (span) => {
         try {
