@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createServiceClient, UpstreamError } from "./client.ts";
+import { createServiceClient, tracedFetch, UpstreamError } from "./client.ts";
 import { withSpan } from "./middleware.ts";
 import { captureSpans } from "./testing.ts";
 import { tracer } from "./tracer.ts";
@@ -108,5 +108,32 @@ Deno.test(
     assert.equal(span.parent_id, parent.span_id);
     assert.equal(span.meta.component, "fetch");
     assert.equal(seen.at(-1)!.get("x-datadog-parent-id"), span.span_id);
+  },
+);
+
+Deno.test(
+  "tracedFetch() makes one client span with both header styles and returns the answer",
+  opts,
+  async () => {
+    const response = await withSpan(
+      "caller.external",
+      {},
+      () =>
+        tracedFetch(`${peerUrl}/external?status=404`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{}",
+        }),
+    );
+    assert.equal(response.status, 404);
+    assert.deepEqual(await response.json(), { ok: false });
+    const parent = await capture.waitFor((s) => s.name === "caller.external");
+    const span = await capture.waitFor((s) => s.meta["http.url"] === `${peerUrl}/external`);
+    assert.equal(span.parent_id, parent.span_id);
+    assert.equal(span.resource, "POST");
+    assert.equal(span.error, 1, "a 4xx answer flags the client span");
+    assert.equal(seen.at(-1)!.get("x-datadog-parent-id"), span.span_id);
+    assert.ok(seen.at(-1)!.get("traceparent"));
+    assert.equal(clientSpansOf("/external").length, 1);
   },
 );

@@ -117,3 +117,42 @@ Deno.test("call() refuses to start when the deadline has already passed", async 
   await assert.rejects(client.call("GET", "/x", { deadline: new Deadline(0) }), /No time left/);
   assert.equal(called, false);
 });
+
+Deno.test("an http: peer is called over kept-alive connections, with the same error mapping", async () => {
+  const ports = new Set<number>();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (req, info) => {
+      ports.add(info.remoteAddr.port);
+      const path = new URL(req.url).pathname;
+      if (path === "/slow") await new Promise((r) => setTimeout(r, 300));
+      if (path === "/html") return new Response("<html>oops</html>", { status: 502 });
+      return Response.json({
+        path,
+        budget: req.headers.get(BUDGET_HEADER),
+        body: await req.text(),
+      });
+    },
+  );
+  const client = createServiceClient({
+    name: "peer",
+    baseUrl: `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}/`,
+    timeoutMs: 1000,
+    reserveMs: 0,
+  });
+  for (let i = 0; i < 5; i++) {
+    const reply = await client.call("POST", "/pay", { body: { i } });
+    assert.deepEqual(reply.data, { path: "/pay", budget: "1000", body: JSON.stringify({ i }) });
+  }
+  assert.equal(ports.size, 1, "five calls, one connection");
+  await assert.rejects(
+    client.call("GET", "/html"),
+    (e: unknown) => e instanceof UpstreamError && e.status === 502,
+  );
+  await assert.rejects(
+    client.call("GET", "/slow", { deadline: new Deadline(50) }),
+    (e: unknown) => e instanceof UpstreamError && e.status === 504,
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  await server.shutdown();
+});

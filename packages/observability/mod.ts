@@ -14,8 +14,11 @@ export {
 export {
   type CallOptions,
   createServiceClient,
+  type HttpFetch,
   type ServiceClient,
   type ServiceClientOptions,
+  tracedFetch,
+  type TracedFetchInit,
   UpstreamError,
   type UpstreamReply,
 } from "./client.ts";

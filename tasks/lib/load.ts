@@ -5,7 +5,7 @@
  */
 import { BANK_IDS as BANKS } from "@demo/banks";
 import { Histogram } from "./histogram.ts";
-import { Http1Connection } from "./http1.ts";
+import { Http1Connection } from "@demo/observability/http1";
 
 /** The scenarios a virtual user picks from, with relative weights. */
 export interface Mix {

@@ -8,7 +8,7 @@
  * @module
  */
 import { z } from "zod";
-import { badRequest, type Deadline } from "@demo/observability";
+import { badRequest, type Deadline, type HttpFetch, tracedFetch } from "@demo/observability";
 import { adfFromText } from "../adf.ts";
 import {
   descriptionFor,
@@ -110,7 +110,8 @@ export interface JiraClientOptions {
   maxPages?: number;
   /** Payments whose ticket key is remembered after creating it (default 1000). */
   rememberCreated?: number;
-  fetch?: typeof fetch;
+  /** How calls are sent (tests pass a fake); the kit's traced client by default. */
+  fetch?: HttpFetch;
   /** Waits between attempts; tests replace it to avoid real waiting. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** The wall clock, to read `Retry-After` dates. */
@@ -182,7 +183,7 @@ function jiraMessages(text: string): string | undefined {
 /** Creates a {@linkcode JiraClient}. */
 export function createJiraClient(options: JiraClientOptions): JiraClient {
   const base = options.baseUrl.replace(/\/+$/, "");
-  const doFetch = options.fetch ?? fetch;
+  const doFetch = options.fetch ?? tracedFetch;
   const sleep = options.sleep ?? abortableSleep;
   const now = options.now ?? Date.now;
   const maxRetries = options.maxRetries ?? 3;
