@@ -88,3 +88,39 @@ Deno.test("verify() refuses a validly signed payload with the wrong fields", asy
     );
   }
 });
+
+Deno.test("verify() checks a token's signature once, still checks expiry, and remembers a bounded number", async () => {
+  const codec = await createSessionCodec({ secret: SECRET, ttlSeconds: 60, maxRemembered: 2 });
+  const original = crypto.subtle.verify;
+  let checks = 0;
+  crypto.subtle.verify = function (...args: Parameters<typeof original>) {
+    checks++;
+    return original.apply(this, args);
+  };
+  try {
+    const [a, b, c] = await Promise.all(
+      ["cust_aaaaaaaaaa", "cust_bbbbbbbbbb", "cust_cccccccccc"].map((id) =>
+        codec.issue(id, "u", NOW)
+      ),
+    );
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await codec.verify(a, NOW))?.customerId, "cust_aaaaaaaaaa");
+    }
+    assert.equal(checks, 1, "one signature check for three requests");
+    assert.equal(
+      await codec.verify(a, NOW + 60_000),
+      undefined,
+      "a remembered token still expires",
+    );
+    // Another signature on the same payload is a different token: checked, and refused.
+    const [body] = a.split(".");
+    assert.equal(await codec.verify(`${body}.${"A".repeat(43)}`, NOW), undefined);
+    assert.equal(checks, 2);
+    await codec.verify(b, NOW);
+    await codec.verify(c, NOW); // forgets a, the oldest
+    await codec.verify(a, NOW);
+    assert.equal(checks, 5, "the oldest token was forgotten and checked again");
+  } finally {
+    crypto.subtle.verify = original;
+  }
+});
