@@ -48,3 +48,51 @@ Deno.test("createLogger() adds no dd fields outside a span", () => {
   log.info("x");
   assert.equal(lines[0].dd, undefined);
 });
+
+/** Runs a script with the real stdout sink and returns what it printed. */
+async function runWithStdoutSink(body: string) {
+  const dir = await Deno.makeTempDir();
+  const script = `${dir}/main.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { createLogger } from ${JSON.stringify(new URL("./logger.ts", import.meta.url).href)};
+const log = createLogger({ service: "svc" });
+${body}`,
+  );
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--config", new URL("../../deno.json", import.meta.url).pathname, script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stdout).trim().split("\n").filter(Boolean)
+      .map((line) => JSON.parse(line).message);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("the stdout sink writes every line of a turn, in order, before the process ends", async () => {
+  assert.deepEqual(
+    await runWithStdoutSink(`for (let i = 0; i < 3; i++) log.info("line_" + i);`),
+    ["line_0", "line_1", "line_2"],
+  );
+  assert.deepEqual(
+    await runWithStdoutSink(`log.info("before_exit"); Deno.exit(0);`),
+    ["before_exit"],
+  );
+  assert.deepEqual(
+    await runWithStdoutSink(`log.info("before_crash"); throw new Error("boom");`),
+    ["before_crash"],
+  );
+  assert.deepEqual(
+    await runWithStdoutSink(`log.info("before_rejection"); Promise.reject(new Error("boom"));`),
+    ["before_rejection"],
+  );
+  assert.deepEqual(
+    await runWithStdoutSink(
+      `log.info("a"); setTimeout(() => { log.warn("b"); log.error("c"); }, 5);`,
+    ),
+    ["a", "b", "c"],
+  );
+});

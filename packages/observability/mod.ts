@@ -46,6 +46,7 @@ export {
 } from "./errors.ts";
 export {
   createLogger,
+  flushLogs,
   type LogFields,
   type Logger,
   type LoggerOptions,

@@ -2,6 +2,7 @@ import type { Readiness } from "./app.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 import { flushTracer } from "./tracer.ts";
+import { flushLogs } from "./logger.ts";
 
 /** Options of {@linkcode serveService}. */
 export interface ServeOptions {
@@ -66,6 +67,7 @@ export function serveService(
       await flushTracer();
       await options.metrics.close().catch(() => {});
       options.log.info("service_stopped", { drained });
+      flushLogs();
     })();
     return stopping;
   };
