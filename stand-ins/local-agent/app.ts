@@ -15,10 +15,11 @@ import {
   parseLlmObsEvaluations,
   parseLlmObsSpans,
 } from "./llmobs.ts";
-import { normalizeTraceId, parseLogsIntake } from "./logs.ts";
+import { jsonLogBatch, type LogEnvelope, normalizeTraceId, textLogBatch } from "./logs.ts";
 import type { PageAssets } from "./page.ts";
 import type { AgentStore, TraceEntry } from "./store.ts";
-import { decodeTraces, type TraceVersion } from "./traces.ts";
+import { skimTraces } from "./trace_skim.ts";
+import type { TraceVersion } from "./traces.ts";
 
 /** The largest body each intake reads, in bytes (after decompression too). */
 export interface BodyLimits {
@@ -59,6 +60,8 @@ export const AGENT_VERSION = "7.64.0+local-agent";
 
 /** The answer every trace intake gives: sample everything, as an Agent with no rates does. */
 export const RATE_BY_SERVICE = { rate_by_service: { "service:,env:": 1 } };
+const RATE_BY_SERVICE_JSON = JSON.stringify(RATE_BY_SERVICE);
+const JSON_HEADERS = { "content-type": "application/json" };
 
 /** Endpoints `/info` advertises: exactly those this app serves. */
 export const ENDPOINTS = [
@@ -153,10 +156,11 @@ export function createAgentApp(options: AgentAppOptions): Hono {
     });
   });
 
+  // Checked and queued, not decoded: decoding waits until something reads traces.
   const traceIntake = (version: TraceVersion) => async (c: Context) => {
     const bytes = await readBody(c.req.raw, limits.traces);
-    store.addTraces(decodeTraces(bytes, version));
-    return c.json(RATE_BY_SERVICE);
+    store.queueTraces(bytes, version, skimTraces(bytes, version));
+    return new Response(RATE_BY_SERVICE_JSON, { headers: JSON_HEADERS });
   };
   app.on(["PUT", "POST"], "/v0.4/traces", traceIntake("0.4"));
   app.on(["PUT", "POST"], "/v0.5/traces", traceIntake("0.5"));
@@ -229,9 +233,21 @@ export function createAgentApp(options: AgentAppOptions): Hono {
     return c.json({}, 202);
   });
 
+  // Datadog's HTTP logs intake: a JSON array, or text/plain with one log per line and the
+  // envelope in the query string. Checked and queued; lines become records when read.
   app.post("/api/v2/logs", async (c) => {
-    const body = parseJson(utf8Text(await readBody(c.req.raw, limits.logs)), "logs");
-    store.addLogs(parseLogsIntake(body));
+    const bytes = await readBody(c.req.raw, limits.logs);
+    const type = c.req.header("content-type") ?? "";
+    if (/^\s*text\/plain\b/i.test(type)) {
+      const envelope: LogEnvelope = {};
+      for (const key of ["service", "ddsource", "hostname", "ddtags"] as const) {
+        const value = c.req.query(key);
+        if (value !== undefined) envelope[key] = value;
+      }
+      store.queueLogs(textLogBatch(bytes, envelope));
+    } else {
+      store.queueLogs(jsonLogBatch(parseJson(utf8Text(bytes), "logs"), bytes.byteLength));
+    }
     return c.json({}, 202);
   });
 
@@ -304,6 +320,8 @@ export function createAgentApp(options: AgentAppOptions): Hono {
   });
 
   app.get("/local/stats", (c) => {
+    // Decoding what is queued settles the counts of what the stores had to drop.
+    store.settle();
     const memory = Deno.memoryUsage();
     return c.json({
       ...store.counters,

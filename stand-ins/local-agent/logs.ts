@@ -1,8 +1,12 @@
 /**
- * Service log lines arriving in Datadog's HTTP logs intake shape: a JSON array of
- * `{service, ddsource, hostname, message}` where `message` is the raw line. JSON lines are
+ * Service log lines arriving in the two shapes of Datadog's HTTP logs intake: a JSON array of
+ * `{service, ddsource, hostname, ddtags, message}` where `message` is the raw line, or
+ * `text/plain` with one line per log and the envelope in the query string. JSON lines are
  * parsed so their fields can be queried, and the trace id they carry is normalised to the
  * decimal lower 64 bits that `/local/traces` uses, so every log links to its trace.
+ *
+ * An intake only checks a body and counts its lines ({@linkcode jsonLogBatch},
+ * {@linkcode textLogBatch}); {@linkcode logRecords} makes the records when logs are read.
  */
 import { invalid } from "./_errors.ts";
 
@@ -64,13 +68,30 @@ function spanIdOf(fields: Record<string, unknown>): unknown {
   return fields["dd.span_id"] ?? fields.span_id;
 }
 
+/** The envelope of a log line: where it comes from. */
+export interface LogEnvelope {
+  service?: string;
+  ddsource?: string;
+  hostname?: string;
+  ddtags?: string;
+}
+
+/** A checked logs intake body, made into records only when logs are read. */
+export type LogBatch =
+  | { kind: "json"; entries: readonly LogEntry[]; lines: number; bytes: number }
+  | { kind: "text"; text: Uint8Array; envelope: LogEnvelope; lines: number; bytes: number };
+
+/** One entry of the JSON form: the envelope and the raw line. */
+export interface LogEntry extends LogEnvelope {
+  message: string;
+}
+
 /**
- * Turns a parsed logs intake body into records; throws a 400 naming the first bad entry.
- * A single object is accepted as a batch of one, as Datadog's intake does.
+ * Checks a parsed JSON logs intake body of `bytes` bytes; throws a 400 naming the first bad
+ * entry. A single object is accepted as a batch of one, as Datadog's intake does.
  */
-export function parseLogsIntake(body: unknown, now = Date.now()): LogRecord[] {
+export function jsonLogBatch(body: unknown, bytes: number): LogBatch {
   const entries = Array.isArray(body) ? body : [body];
-  const records: LogRecord[] = new Array(entries.length);
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
     const at = Array.isArray(body) ? `[${i}]` : "body";
@@ -86,25 +107,72 @@ export function parseLogsIntake(body: unknown, now = Date.now()): LogRecord[] {
         throw invalid(`${at}.${key}`, `Cannot read log ${at}.${key}: expected a string`);
       }
     }
-    records[i] = logRecord(envelope, now);
+  }
+  return { kind: "json", entries: entries as LogEntry[], lines: entries.length, bytes };
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * A `text/plain` body: one log per line (LF or CRLF), empty lines skipped, the envelope
+ * given apart. Only counts the lines; any bytes are accepted (bad UTF-8 reads as U+FFFD).
+ */
+export function textLogBatch(text: Uint8Array, envelope: LogEnvelope): LogBatch {
+  let lines = 0;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf(LF, start);
+    if (end < 0) end = text.length;
+    const length = end - start - (end > start && text[end - 1] === CR ? 1 : 0);
+    if (length > 0) lines++;
+    start = end + 1;
+  }
+  return { kind: "text", text, envelope, lines, bytes: text.byteLength };
+}
+
+// Keeps a leading byte-order mark as a character, so lines split as textLogBatch counts them.
+const lenientUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** Makes the records of a checked batch, received at `now`. */
+export function logRecords(batch: LogBatch, now = Date.now()): LogRecord[] {
+  const records: LogRecord[] = [];
+  if (batch.kind === "json") {
+    for (const entry of batch.entries) records.push(logRecord(entry.message, entry, now));
+    return records;
+  }
+  const text = lenientUtf8.decode(batch.text);
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    const stop = end > start && text.charCodeAt(end - 1) === CR ? end - 1 : end;
+    if (stop > start) records.push(logRecord(text.slice(start, stop), batch.envelope, now));
+    start = end + 1;
   }
   return records;
 }
 
-function logRecord(envelope: Record<string, unknown>, now: number): LogRecord {
-  let line = envelope.message as string;
+/**
+ * Turns a parsed JSON logs intake body into records; throws a 400 naming the first bad
+ * entry.
+ */
+export function parseLogsIntake(body: unknown, now = Date.now()): LogRecord[] {
+  return logRecords(jsonLogBatch(body, 0), now);
+}
+
+function logRecord(message: string, envelope: LogEnvelope, now: number): LogRecord {
+  let line = message;
   const truncated = line.length > MAX_LINE_CHARS;
   if (truncated) line = line.slice(0, MAX_LINE_CHARS);
   const fields = truncated ? undefined : parseLine(line);
   const record: LogRecord = {
     ...fields,
     received_at: now,
-    ddsource: (envelope.ddsource as string | undefined) ?? "",
-    hostname: (envelope.hostname as string | undefined) ?? "",
+    ddsource: envelope.ddsource ?? "",
+    hostname: envelope.hostname ?? "",
     ...(envelope.ddtags !== undefined ? { ddtags: envelope.ddtags } : {}),
-    service: typeof fields?.service === "string"
-      ? fields.service
-      : (envelope.service as string | undefined) ?? "",
+    service: typeof fields?.service === "string" ? fields.service : envelope.service ?? "",
     message: typeof fields?.message === "string" ? fields.message : line,
   };
   if (truncated) record.truncated = true;

@@ -14,9 +14,10 @@ import {
   type ServiceCheck,
 } from "./dogstatsd.ts";
 import type { LlmObsRecord } from "./llmobs.ts";
-import type { LogRecord } from "./logs.ts";
+import { type LogBatch, type LogRecord, logRecords } from "./logs.ts";
 import { RingBuffer } from "./ring.ts";
-import type { AgentSpan } from "./traces.ts";
+import type { TraceCounts } from "./trace_skim.ts";
+import { type AgentSpan, decodeTraces, type TraceVersion } from "./traces.ts";
 
 /** How much the store holds at most. */
 export interface StoreLimits {
@@ -31,6 +32,13 @@ export interface StoreLimits {
   maxLlmObs: number;
   /** DogStatsD events and service checks together. */
   maxEvents: number;
+  /**
+   * Trace payload bytes kept undecoded until something reads traces; past it the oldest
+   * payloads go (their traces and spans are counted as dropped).
+   */
+  maxPendingTraceBytes: number;
+  /** Log bytes kept unparsed until something reads logs; past it the oldest batches go. */
+  maxPendingLogBytes: number;
 }
 
 // Spans held on average per trace before whole traces are evicted; the system's traces have
@@ -47,6 +55,9 @@ export const DEFAULT_LIMITS: StoreLimits = {
   maxRumEvents: 5000,
   maxLlmObs: 2000,
   maxEvents: 1000,
+  // About 25,000 spans of dd-trace's v0.4 encoding: more than the traces held keep.
+  maxPendingTraceBytes: 16 * 1024 * 1024,
+  maxPendingLogBytes: 8 * 1024 * 1024,
 };
 
 /** A trace: every span received with its trace id, from any service. */
@@ -316,17 +327,45 @@ function zeroCounters(): Counters {
   };
 }
 
-/** Everything the stand-in holds, with the counters of what arrived. */
+/** A trace payload received and checked, kept as bytes until traces are read. */
+interface PendingTraces {
+  bytes: Uint8Array;
+  version: TraceVersion;
+  counts: TraceCounts;
+  receivedAt: number;
+}
+
+/** A logs batch received and checked, kept unparsed until logs are read. */
+interface PendingLogs {
+  batch: LogBatch;
+  receivedAt: number;
+}
+
+/**
+ * Everything the stand-in holds, with the counters of what arrived.
+ *
+ * Traces and logs arrive far more often than they are looked at, so the intakes only check
+ * them and queue them as received ({@linkcode AgentStore.queueTraces},
+ * {@linkcode AgentStore.queueLogs}); reading `traces` or `logs` first decodes what is queued,
+ * oldest first, into the bounded stores, so what a reader sees is what decoding every
+ * payload on arrival would have kept. The queues are bounded in bytes: past the bound the
+ * oldest payloads go and are counted as dropped.
+ */
 export class AgentStore {
   readonly limits: StoreLimits;
-  readonly traces: TraceStore;
   readonly metrics: MetricStore;
-  readonly logs: RingBuffer<LogRecord>;
   readonly browser: RingBuffer<BrowserEntry>;
   readonly llmobs: RingBuffer<LlmObsRecord>;
   readonly events: RingBuffer<StoredEvent>;
   counters: Counters = zeroCounters();
   #visitor: DogStatsDVisitor;
+  readonly #traces: TraceStore;
+  readonly #logs: RingBuffer<LogRecord>;
+  #pendingTraces: PendingTraces[] = [];
+  #pendingTraceBytes = 0;
+  #pendingLogs: PendingLogs[] = [];
+  #pendingLogBytes = 0;
+  #pendingLogLines = 0;
 
   constructor(limits: Partial<StoreLimits> = {}) {
     const given = Object.fromEntries(
@@ -334,9 +373,9 @@ export class AgentStore {
     ) as Partial<StoreLimits>;
     const maxTraces = given.maxTraces ?? DEFAULT_LIMITS.maxTraces;
     this.limits = { ...DEFAULT_LIMITS, maxSpans: maxTraces * SPAN_BUDGET_PER_TRACE, ...given };
-    this.traces = new TraceStore(this.limits);
+    this.#traces = new TraceStore(this.limits);
     this.metrics = new MetricStore(this.limits.maxMetricSeries);
-    this.logs = new RingBuffer(this.limits.maxLogs);
+    this.#logs = new RingBuffer(this.limits.maxLogs);
     this.browser = new RingBuffer(this.limits.maxRumEvents);
     this.llmobs = new RingBuffer(this.limits.maxLlmObs);
     this.events = new RingBuffer(this.limits.maxEvents);
@@ -365,14 +404,82 @@ export class AgentStore {
     };
   }
 
+  /** Traces held, with every queued payload decoded first. */
+  get traces(): TraceStore {
+    this.#settleTraces();
+    return this.#traces;
+  }
+
+  /** Service log records held, with every queued batch parsed first. */
+  get logs(): RingBuffer<LogRecord> {
+    this.#settleLogs();
+    return this.#logs;
+  }
+
+  /** Decodes and parses everything queued (before counters are read, for instance). */
+  settle(): void {
+    this.#settleTraces();
+    this.#settleLogs();
+  }
+
   /** Stores decoded traces. */
   addTraces(traces: readonly AgentSpan[][], now = Date.now()): void {
+    this.#settleTraces();
     const c = this.counters.traces;
     c.payloads++;
     c.received += traces.length;
+    for (const spans of traces) c.spans += spans.length;
+    this.#storeTraces(traces, now);
+  }
+
+  /**
+   * Queues a trace payload that `skimTraces` checked and counted; it is decoded when traces
+   * are read. Counts it as received now; drops the oldest queued payloads past the bound.
+   */
+  queueTraces(
+    bytes: Uint8Array,
+    version: TraceVersion,
+    counts: TraceCounts,
+    now = Date.now(),
+  ): void {
+    const c = this.counters.traces;
+    c.payloads++;
+    c.received += counts.traces;
+    c.spans += counts.spans;
+    const pending = this.#pendingTraces;
+    pending.push({ bytes, version, counts, receivedAt: now });
+    this.#pendingTraceBytes += bytes.byteLength;
+    while (this.#pendingTraceBytes > this.limits.maxPendingTraceBytes && pending.length > 1) {
+      const oldest = pending.shift()!;
+      this.#pendingTraceBytes -= oldest.bytes.byteLength;
+      c.dropped += oldest.counts.traces;
+      c.spans_dropped += oldest.counts.spans;
+    }
+  }
+
+  #settleTraces(): void {
+    const pending = this.#pendingTraces;
+    if (pending.length === 0) return;
+    this.#pendingTraces = [];
+    this.#pendingTraceBytes = 0;
+    for (const payload of pending) {
+      let traces: AgentSpan[][];
+      try {
+        traces = decodeTraces(payload.bytes, payload.version);
+      } catch {
+        // The skim accepted it, so this does not happen; if it did, the payload is lost.
+        this.counters.traces.dropped += payload.counts.traces;
+        this.counters.traces.spans_dropped += payload.counts.spans;
+        continue;
+      }
+      this.#storeTraces(traces, payload.receivedAt);
+    }
+  }
+
+  #storeTraces(traces: readonly AgentSpan[][], receivedAt: number): void {
+    const c = this.counters.traces;
     for (const spans of traces) {
-      c.spans += spans.length;
-      const dropped = this.traces.add(spans, now);
+      const dropped = this.#traces.add(spans, receivedAt);
       c.dropped += dropped.traces;
       c.spans_dropped += dropped.spans;
     }
@@ -387,12 +494,55 @@ export class AgentStore {
 
   /** Stores service log records. */
   addLogs(records: readonly LogRecord[]): void {
+    this.#settleLogs();
     const c = this.counters.logs;
     c.payloads++;
+    c.received += records.length;
+    this.#storeLogs(records);
+  }
+
+  /**
+   * Queues a checked logs batch; its lines are parsed into records when logs are read.
+   * Counts its lines as received now. A queued batch goes (its lines counted as dropped)
+   * when the batches after it hold enough lines to push all of its records out of the store
+   * anyway, or when the queue is past its bound in bytes.
+   */
+  queueLogs(batch: LogBatch, now = Date.now()): void {
+    const c = this.counters.logs;
+    c.payloads++;
+    c.received += batch.lines;
+    const pending = this.#pendingLogs;
+    pending.push({ batch, receivedAt: now });
+    this.#pendingLogBytes += batch.bytes;
+    this.#pendingLogLines += batch.lines;
+    while (
+      pending.length > 1 &&
+      (this.#pendingLogLines - pending[0].batch.lines >= this.limits.maxLogs ||
+        this.#pendingLogBytes > this.limits.maxPendingLogBytes)
+    ) {
+      const oldest = pending.shift()!.batch;
+      this.#pendingLogBytes -= oldest.bytes;
+      this.#pendingLogLines -= oldest.lines;
+      c.dropped += oldest.lines;
+    }
+  }
+
+  #settleLogs(): void {
+    const pending = this.#pendingLogs;
+    if (pending.length === 0) return;
+    this.#pendingLogs = [];
+    this.#pendingLogBytes = 0;
+    this.#pendingLogLines = 0;
+    for (const { batch, receivedAt } of pending) {
+      this.#storeLogs(logRecords(batch, receivedAt));
+    }
+  }
+
+  #storeLogs(records: readonly LogRecord[]): void {
+    const c = this.counters.logs;
     for (const record of records) {
-      c.received++;
       if (record.truncated) c.truncated++;
-      if (this.logs.push(record)) c.dropped++;
+      if (this.#logs.push(record)) c.dropped++;
     }
   }
 
@@ -426,9 +576,14 @@ export class AgentStore {
 
   /** Forgets everything received and resets the counters. */
   clear(): void {
-    this.traces.clear();
+    this.#pendingTraces = [];
+    this.#pendingTraceBytes = 0;
+    this.#pendingLogs = [];
+    this.#pendingLogBytes = 0;
+    this.#pendingLogLines = 0;
+    this.#traces.clear();
     this.metrics.clear();
-    this.logs.clear();
+    this.#logs.clear();
     this.browser.clear();
     this.llmobs.clear();
     this.events.clear();

@@ -32,12 +32,16 @@ export interface AgentSpan {
 /** The trace intake versions the stand-in decodes. */
 export type TraceVersion = "0.4" | "0.5";
 
+/** The longest array and map a payload may hold: a forged length must not allocate. */
+export const MAX_ARRAY_LENGTH = 1_000_000;
+export const MAX_MAP_LENGTH = 100_000;
+
 // One decoder reused for every payload: it caches decoded map keys, which repeat in every
-// span. Limits stop a forged length prefix from allocating a huge array up front.
+// span.
 const decoder = new Decoder({
   useBigInt64: true,
-  maxArrayLength: 1_000_000,
-  maxMapLength: 100_000,
+  maxArrayLength: MAX_ARRAY_LENGTH,
+  maxMapLength: MAX_MAP_LENGTH,
 });
 
 /** Decodes a trace payload of `version`; throws a 400 naming the first bad place. */
