@@ -261,3 +261,19 @@ Deno.test("serveJiraStandIn() serves on a free port and shuts down", async () =>
     await standIn.shutdown();
   }
 });
+
+Deno.test("search by label and comment by key stay right when the oldest issues are evicted", async () => {
+  const { create, search, call, state } = setup({ maxIssues: 3 });
+  const keys = [];
+  for (let i = 0; i < 5; i++) keys.push(await create(["suspected-fraud", `payment-p${i}`]));
+  assert.deepEqual(state.issues.map((issue) => issue.key), keys.slice(2));
+  const gone = await search({ jql: 'labels = "payment-p0"' });
+  assert.deepEqual(gone.body.issues, [], "an evicted issue is no longer found by its label");
+  const kept = await search({ jql: 'labels = "PAYMENT-P3"', fields: ["labels"] });
+  assert.deepEqual(kept.body.issues.map((i: { key: string }) => i.key), [keys[3]]);
+  const all = await search({ jql: 'labels = "suspected-fraud" ORDER BY created DESC' });
+  assert.deepEqual(all.body.issues.map((i: { key: string }) => i.key), keys.slice(2).reverse());
+  const comment = { body: doc("Checked.") };
+  assert.equal((await call("POST", `/rest/api/3/issue/${keys[0]}/comment`, comment)).status, 404);
+  assert.equal((await call("POST", `/rest/api/3/issue/${keys[4]}/comment`, comment)).status, 201);
+});
