@@ -1,8 +1,11 @@
 /**
  * Measures the local Agent stand-in under a synthetic burst shaped like the system at full
  * load: per simulated request a trace of several spans across services, a handful of
- * DogStatsD lines and a few log lines. The stand-in runs as its own process (as in
- * `deno task dev`), so the resident memory and CPU time reported are its own.
+ * DogStatsD lines and a few log lines (sent as the dev stack forwards them: `text/plain` per
+ * service). The stand-in runs as its own process (as in `deno task dev`), so the resident
+ * memory and CPU time reported are its own. Nothing reads its data during the run (memory is
+ * sampled from /proc), so the CPU time is what ingestion costs; reading at the end, which
+ * decodes what was queued, is reported apart.
  *
  *   deno run -A stand-ins/local-agent/burst.ts [--seconds 10] [--rate 1500] [--spans 4] [--json]
  *     [--v8-flags=--max-old-space-size=128]
@@ -165,7 +168,6 @@ async function main(): Promise<void> {
   const socket = dgram.createSocket("udp4");
   const random = createRandom(1);
   const rssSamples: number[] = [];
-  const heapSamples: number[] = [];
   try {
     const pendingSpans = new Map<string, Record<string, unknown>[][]>();
     let pendingLogs: { service: string; message: string }[] = [];
@@ -196,17 +198,20 @@ async function main(): Promise<void> {
       pendingSpans.clear();
     };
     const flushLogs = () => {
-      while (pendingLogs.length) {
-        const batch = pendingLogs.slice(0, 1000);
-        pendingLogs = pendingLogs.slice(1000);
-        sent.logs += batch.length;
+      const byService = new Map<string, string[]>();
+      for (const log of pendingLogs) {
+        const lines = byService.get(log.service) ?? [];
+        lines.push(log.message);
+        byService.set(log.service, lines);
+      }
+      pendingLogs = [];
+      for (const [service, lines] of byService) {
+        sent.logs += lines.length;
         sent.log_requests++;
-        post("/api/v2/logs", {
+        post(`/api/v2/logs?service=${service}&ddsource=deno&hostname=localhost`, {
           method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(
-            batch.map((l) => ({ ...l, ddsource: "deno", hostname: "localhost" })),
-          ),
+          headers: { "content-type": "text/plain; charset=utf-8" },
+          body: `${lines.join("\n")}\n`,
         });
       }
     };
@@ -245,19 +250,15 @@ async function main(): Promise<void> {
         lastTraceFlush = now;
         flushTraces();
       }
-      // Log lines go in batches of at most 1000, like the dev task's forwarder.
+      // Log lines go every 250 ms, one request per service, like the dev task's forwarder.
       if (now - lastLogFlush >= 250) {
         lastLogFlush = now;
         flushLogs();
       }
       if (now - lastSample >= 1000) {
         lastSample = now;
-        track(
-          agent.stats().then((s) => {
-            rssSamples.push(s.memory.rss);
-            heapSamples.push(s.memory.heap_used);
-          }),
-        );
+        const rss = await agent.rss();
+        if (rss !== undefined) rssSamples.push(rss);
       }
       const next = start + tick * tickMs;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
@@ -267,9 +268,11 @@ async function main(): Promise<void> {
     await Promise.all(inFlight);
     // Let the last datagrams and requests be processed before reading the counts.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const stats = await agent.stats();
-    rssSamples.push(stats.memory.rss);
     const cpuSeconds = await agent.cpuSeconds();
+    const rssBeforeRead = await agent.rss();
+    if (rssBeforeRead !== undefined) rssSamples.push(rssBeforeRead);
+    const stats = await agent.stats();
+    const readCpuSeconds = (await agent.cpuSeconds() ?? NaN) - (cpuSeconds ?? NaN);
     const report = {
       seconds,
       rate,
@@ -292,18 +295,21 @@ async function main(): Promise<void> {
       rss_mb: {
         idle: Math.round(agent.idleRss / 1e5) / 10,
         peak: Math.round(Math.max(...rssSamples) / 1e5) / 10,
-        end: Math.round(stats.memory.rss / 1e5) / 10,
+        before_read: Math.round((rssBeforeRead ?? NaN) / 1e5) / 10,
+        after_read: Math.round(stats.memory.rss / 1e5) / 10,
       },
-      heap_used_mb: {
-        peak: Math.round(Math.max(...heapSamples, stats.memory.heap_used) / 1e5) / 10,
-        end: Math.round(stats.memory.heap_used / 1e5) / 10,
-      },
+      heap_used_mb_after_read: Math.round(stats.memory.heap_used / 1e5) / 10,
       heap_total_mb_end: Math.round(stats.memory.heap_total / 1e5) / 10,
       external_mb_end: Math.round(stats.memory.external / 1e5) / 10,
       agent_cpu_seconds: cpuSeconds,
       agent_cpu_percent: cpuSeconds === undefined
         ? undefined
         : Math.round((cpuSeconds / seconds) * 1000) / 10,
+      agent_cpu_us_per_request: cpuSeconds === undefined
+        ? undefined
+        : Math.round((cpuSeconds * 1e6) / sent.requests * 10) / 10,
+      /** Decoding what was queued, when the counts were read at the end. */
+      read_cpu_seconds: Number.isNaN(readCpuSeconds) ? undefined : readCpuSeconds,
     };
     if (values.json) console.log(JSON.stringify(report, null, 2));
     else printReport(report);
@@ -367,6 +373,16 @@ async function startAgentProcess(v8Flags: string) {
     statsdPort: started.statsd_port as number,
     idleRss,
     stats,
+    /** Resident memory of the stand-in in bytes, from /proc (Linux only). */
+    async rss(): Promise<number | undefined> {
+      try {
+        const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
+        const kib = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+        return kib === undefined ? undefined : Number(kib) * 1024;
+      } catch {
+        return undefined;
+      }
+    },
     /** User + system CPU time of the stand-in so far, from /proc (Linux only). */
     async cpuSeconds(): Promise<number | undefined> {
       try {
