@@ -7,9 +7,10 @@
  * It refuses what `decodeTraces` refuses, with the same status, field and message: malformed
  * msgpack (bad type byte, truncated, trailing bytes, a map key that is not a string or number,
  * `__proto__`, lengths past the decoder's limits) is a 400 on `body` wherever it is, otherwise
- * the first span field of the wrong type, in the order `decodeTraces` checks them. The one
- * difference: inside `meta` and `metrics`, a bad value is refused even when a later duplicate
- * of its key would have replaced it (no tracer sends duplicate keys).
+ * the first span field of the wrong type, in the order `decodeTraces` checks them. Two
+ * differences, for payloads no tracer sends: inside `meta` and `metrics`, a bad value is
+ * refused even when a later duplicate of its key would have replaced it; and values nested
+ * deeper than {@linkcode MAX_DEPTH} are refused.
  */
 import { type AgentError, invalid } from "./_errors.ts";
 import { MAX_ARRAY_LENGTH, MAX_MAP_LENGTH, type TraceVersion } from "./traces.ts";
@@ -80,6 +81,12 @@ const V05_ORDER: readonly [number, string][] = [
   [8, "error"],
   [11, "type"],
 ];
+
+/**
+ * How deep values may nest inside a span. Tracers nest a few levels; the decoder has no limit
+ * and would spend memory on every level of a forged payload, so the skim refuses it first.
+ */
+export const MAX_DEPTH = 1000;
 
 /** Thrown inside the skim for bytes the msgpack decoder would refuse. */
 class Malformed extends Error {}
@@ -346,6 +353,7 @@ class Skim {
       if (isKey) {
         this.key(kind);
       } else if ((kind === ARRAY || kind === MAP) && this.size > 0) {
+        if (depth + 1 === MAX_DEPTH) throw new Malformed();
         stack[2 * depth] = left;
         stack[2 * depth + 1] = inMap ? 1 : 0;
         depth++;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { encode, ExtData } from "@msgpack/msgpack";
 import { AgentError } from "./_errors.ts";
 import { createRandom } from "./burst.ts";
-import { skimTraces } from "./trace_skim.ts";
+import { MAX_DEPTH, skimTraces } from "./trace_skim.ts";
 import { decodeTraces, type TraceVersion } from "./traces.ts";
 
 function encode64(value: unknown): Uint8Array {
@@ -163,6 +163,20 @@ Deno.test("skimTraces() accepts what decodeTraces accepts: odd but valid values"
     const result = assertSame(encode64(payload), version);
     assert.equal(result.ok, true, JSON.stringify(result));
   }
+});
+
+Deno.test("skimTraces() refuses values nested past MAX_DEPTH inside a span, and accepts up to it", () => {
+  const nested = (depth: number) => {
+    const head = encode64([[{ ...v04Span(), meta_struct: 0 }]]);
+    // Replace the trailing 0 of meta_struct with `depth` one-element arrays around a 0.
+    const bytes = new Uint8Array(head.length - 1 + depth + 1);
+    bytes.set(head.subarray(0, head.length - 1));
+    bytes.fill(0x91, head.length - 1, head.length - 1 + depth);
+    return bytes;
+  };
+  assert.deepEqual(skimTraces(nested(MAX_DEPTH), "0.4"), { traces: 1, spans: 1 });
+  const error = outcome(() => skimTraces(nested(MAX_DEPTH + 1), "0.4"));
+  assert.equal(!error.ok && error.field, "body");
 });
 
 // ---- differential check against the decoder ----------------------------------------------
