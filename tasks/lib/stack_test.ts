@@ -148,7 +148,7 @@ Deno.test("ByteTail keeps the last bytes written and gives their last complete l
 
 // ---- log forwarding ----------------------------------------------------------------------
 
-async function standIn() {
+function standIn() {
   const store = new AgentStore();
   const app = createAgentApp({
     store,
@@ -161,7 +161,7 @@ async function standIn() {
 }
 
 Deno.test("LogForwarder sends each service's lines as text/plain batches the stand-in stores", async () => {
-  const agent = await standIn();
+  const agent = standIn();
   const forwarder = new LogForwarder(agent.url, { intervalMs: 60_000, batchBytes: 64 });
   try {
     const line = (i: number) =>
@@ -188,7 +188,7 @@ Deno.test("LogForwarder sends each service's lines as text/plain batches the sta
 });
 
 Deno.test("LogForwarder's queue is bounded in bytes: the oldest lines go first and are counted", async () => {
-  const agent = await standIn();
+  const agent = standIn();
   const forwarder = new LogForwarder(agent.url, {
     intervalMs: 60_000,
     maxQueuedBytes: 100,
