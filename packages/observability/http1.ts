@@ -49,7 +49,7 @@ function indexOfSeq(buf: Uint8Array, start: number, end: number, seq: number[]):
 /** One keep-alive connection to `hostname:port`, reconnecting when the server closes it. */
 export class Http1Connection {
   #conn: Deno.TcpConn | undefined;
-  #buf = new Uint8Array(64 * 1024);
+  #buf = new Uint8Array(16 * 1024);
   #start = 0;
   #end = 0;
   #generation = 0;
@@ -282,7 +282,7 @@ async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
 export interface Http1PoolOptions {
   /** Connections open at most; further requests wait for one (within their timeout). */
   maxConnections?: number;
-  /** Idle connections kept for reuse; the rest are closed. */
+  /** Idle connections kept for reuse, the rest closed (default maxConnections: a steady load never reconnects). */
   maxIdle?: number;
   maxBodyBytes?: number;
 }
@@ -306,7 +306,7 @@ export class Http1Pool {
     this.hostname = hostname;
     this.port = port;
     this.#max = options.maxConnections ?? 128;
-    this.#maxIdle = options.maxIdle ?? 32;
+    this.#maxIdle = options.maxIdle ?? this.#max;
     this.#maxBodyBytes = options.maxBodyBytes;
   }
 

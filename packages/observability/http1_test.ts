@@ -216,3 +216,19 @@ Deno.test("a keep-alive connection the server closed is replaced transparently",
   pool.close();
   await server.close();
 });
+
+Deno.test("Http1Pool keeps every connection of a burst for the next one", async () => {
+  const server = serve(async () => {
+    await new Promise((r) => setTimeout(r, 10));
+    return new Response("ok");
+  });
+  const pool = new Http1Pool("127.0.0.1", server.port);
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(
+      Array.from({ length: 40 }, () => pool.request("GET", "/", {}, undefined, 2000)),
+    );
+  }
+  assert.equal(server.connections(), 40, "the second and third bursts opened no connection");
+  pool.close();
+  await server.close();
+});
