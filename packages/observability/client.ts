@@ -44,7 +44,13 @@ export interface ServiceClientOptions {
    * ({@linkcode Http1Pool}) and anything else through the runtime's `fetch`.
    */
   fetch?: typeof fetch;
-  /** Keep-alive connections to the peer at most (pooled transport only). Default 128. */
+  /**
+   * Keep-alive connections to the peer at most (pooled transport only). Each carries one
+   * call at a time, so this caps the calls in flight: past it, calls wait for a free
+   * connection within their deadline. Default 1024, above what the services' own request
+   * concurrency reaches (a payment waits up to 250 ms in payment-service: a lower cap would
+   * throttle the gateway before the CPU does).
+   */
   maxConnections?: number;
 }
 
@@ -102,7 +108,7 @@ function poolTransport(url: URL, maxConnections: number): Transport {
 function transportFor(base: string, options: ServiceClientOptions): Transport {
   if (options.fetch) return fetchTransport(base, options.fetch);
   const url = parseUrl(base);
-  if (poolable(url) && !url.search) return poolTransport(url, options.maxConnections ?? 128);
+  if (poolable(url) && !url.search) return poolTransport(url, options.maxConnections ?? 1024);
   return fetchTransport(base, untracedFetch);
 }
 

@@ -156,3 +156,24 @@ Deno.test("an http: peer is called over kept-alive connections, with the same er
   await new Promise((r) => setTimeout(r, 300));
   await server.shutdown();
 });
+
+Deno.test("the pooled client does not throttle hundreds of slow calls in flight", async () => {
+  let inFlight = 0, peak = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
+    peak = Math.max(peak, ++inFlight);
+    await new Promise((r) => setTimeout(r, 150));
+    inFlight--;
+    return Response.json({ ok: true });
+  });
+  const client = createServiceClient({
+    name: "slow-peer",
+    baseUrl: `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`,
+    timeoutMs: 5000,
+  });
+  const started = performance.now();
+  await Promise.all(Array.from({ length: 300 }, () => client.call("POST", "/pay", { body: {} })));
+  const elapsed = performance.now() - started;
+  assert.equal(peak, 300, "every call was in flight at once");
+  assert.ok(elapsed < 1000, `300 calls of 150 ms took ${Math.round(elapsed)} ms`);
+  await server.shutdown();
+});
