@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import { extractionCarrier, tracer } from "./tracer.ts";
+import { extractionCarrier, finishAfterResponse, tracer } from "./tracer.ts";
 import type { Logger } from "./logger.ts";
 import { BUDGET_HEADER, Deadline } from "./deadline.ts";
 
@@ -104,7 +104,7 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
         tags["error.message"] = `Answered ${status}`;
       }
       span.addTags(tags);
-      span.finish();
+      finishAfterResponse(span);
     }
   };
 }

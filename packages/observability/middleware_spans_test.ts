@@ -114,3 +114,35 @@ Deno.test("observe() starts a new trace for a request without trace headers", op
   assert.equal(span.meta["http.useragent"], "probe/1");
   assert.equal(span.metrics["_dd.top_level"], 1);
 });
+
+app.get("/slow", async (c) => {
+  await new Promise((r) => setTimeout(r, 40));
+  return c.json({ ok: true });
+});
+
+Deno.test(
+  "the server span ends when its response is ready, even when finishing waits behind other work",
+  opts,
+  async () => {
+    const res = await app.request("/slow");
+    assert.equal(res.status, 200);
+    // Keep the event loop busy before the deferred finish can run.
+    const busyUntil = performance.now() + 120;
+    while (performance.now() < busyUntil) { /* block */ }
+    const span = await capture.waitFor((s) => s.resource === "GET /slow");
+    const ms = span.duration / 1e6;
+    assert.ok(ms >= 39 && ms < 100, `server span lasted ${ms} ms`);
+  },
+);
+
+Deno.test(
+  "flushTracer() finishes server spans still waiting for their deferred finish",
+  opts,
+  async () => {
+    const { flushTracer } = await import("./tracer.ts");
+    const res = await app.request("/things/flush");
+    await res.body?.cancel();
+    await flushTracer(); // in the same turn as the response: the deferred finish has not run
+    await capture.waitFor((s) => s.meta["http.url"]?.endsWith("/things/flush") ?? false);
+  },
+);

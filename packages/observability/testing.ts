@@ -88,6 +88,10 @@ export interface CapturedSpan {
   span_id: string;
   parent_id: string;
   error: number;
+  /** Start, in nanoseconds since the epoch. */
+  start: number;
+  /** Duration in nanoseconds. */
+  duration: number;
   meta: Record<string, string>;
   metrics: Record<string, number>;
 }
@@ -130,6 +134,8 @@ async function startCapture(): Promise<SpanCapture> {
             span_id: String(span.span_id),
             parent_id: String(span.parent_id),
             error: Number(span.error ?? 0),
+            start: Number(span.start ?? 0),
+            duration: Number(span.duration ?? 0),
             meta: (span.meta ?? {}) as Record<string, string>,
             metrics: Object.fromEntries(
               Object.entries((span.metrics ?? {}) as Record<string, number | bigint>).map((

@@ -167,8 +167,35 @@ export function serviceFromEntryPoint(mainModule: string = Deno.mainModule): str
   return parts.length >= 2 ? parts[parts.length - 2] || undefined : undefined;
 }
 
+type FinishableSpan = { finish(end?: number): void };
+type Deferred = { span: FinishableSpan; end: number | undefined };
+let deferred: Deferred[] = [];
+let deferredTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Finishes a server span after its response has gone out, timed at this call. The server
+ * span is the last of its trace to finish in this process, so finishing it makes dd-trace
+ * format and encode every span of the request; done inline, that work delayed every
+ * response. The end time is read now from dd-trace's own clock, so the duration is the same.
+ */
+export function finishAfterResponse(span: FinishableSpan): void {
+  const clock = (span as unknown as { _getTime?: () => number })._getTime;
+  deferred.push({ span, end: typeof clock === "function" ? clock.call(span) : undefined });
+  deferredTimer ??= setTimeout(finishDeferredSpans, 0);
+}
+
+/** Finishes every server span still waiting for its response to go out (before a flush). */
+export function finishDeferredSpans(): void {
+  if (deferredTimer !== undefined) clearTimeout(deferredTimer);
+  deferredTimer = undefined;
+  const due = deferred;
+  deferred = [];
+  for (const { span, end } of due) span.finish(end);
+}
+
 /** Sends every buffered span to the Agent; resolves after `timeoutMs` at the latest. */
 export function flushTracer(timeoutMs = 2000): Promise<void> {
+  finishDeferredSpans();
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
     const done = () => {
