@@ -55,9 +55,11 @@ export const DEFAULT_LIMITS: StoreLimits = {
   maxRumEvents: 5000,
   maxLlmObs: 2000,
   maxEvents: 1000,
-  // About 25,000 spans of dd-trace's v0.4 encoding: more than the traces held keep.
-  maxPendingTraceBytes: 16 * 1024 * 1024,
-  maxPendingLogBytes: 8 * 1024 * 1024,
+  // About 12,700 spans of dd-trace's v0.4 encoding (660 bytes each): the 2,000 newest traces
+  // of this system (3-6 spans) with half again to spare; older payloads could not be kept.
+  maxPendingTraceBytes: 8 * 1024 * 1024,
+  // About 14,000 of the services' log lines (about 450 bytes): more than maxLogs keeps.
+  maxPendingLogBytes: 6 * 1024 * 1024,
 };
 
 /** A trace: every span received with its trace id, from any service. */
