@@ -366,9 +366,17 @@ class Skim {
   // ---- v0.4: an array of traces, each an array of span maps ------------------------------
 
   v04(): TraceCounts {
+    return this.#traceList("v0.4", (t, s) => this.#spanV04(t, s));
+  }
+
+  /**
+   * Walks the array of traces (each an array of spans) of either version, reading each
+   * span with `span` until the first error, then only counting.
+   */
+  #traceList(version: string, span: (t: number, s: number) => void): TraceCounts {
     const root = this.next();
     if (root !== ARRAY) {
-      this.fail("traces", "Cannot read v0.4 traces: expected an array of traces");
+      this.fail("traces", `Cannot read ${version} traces: expected an array of traces`);
       this.rest(root);
       return { traces: 0, spans: 0 };
     }
@@ -387,7 +395,7 @@ class Skim {
         this.skip(count, false);
         continue;
       }
-      for (let s = 0; s < count; s++) this.#spanV04(t, s);
+      for (let s = 0; s < count; s++) span(t, s);
     }
     return { traces, spans };
   }
@@ -556,30 +564,7 @@ class Skim {
         this.rest(kind);
       }
     }
-    const list = this.next();
-    if (list !== ARRAY) {
-      this.fail("traces", "Cannot read v0.5 traces: expected an array of traces");
-      this.rest(list);
-      return { traces: 0, spans: 0 };
-    }
-    const traces = this.size;
-    let spans = 0;
-    for (let t = 0; t < traces; t++) {
-      const kind = this.next();
-      if (kind !== ARRAY) {
-        this.fail(`traces[${t}]`, `Cannot read traces[${t}]: expected an array of spans`);
-        this.rest(kind);
-        continue;
-      }
-      const count = this.size;
-      spans += count;
-      if (this.error) {
-        this.skip(count, false);
-        continue;
-      }
-      for (let s = 0; s < count; s++) this.#spanV05(t, s, strings);
-    }
-    return { traces, spans };
+    return this.#traceList("v0.5", (t, s) => this.#spanV05(t, s, strings));
   }
 
   #spanV05(t: number, s: number, strings: number): void {
@@ -596,7 +581,8 @@ class Skim {
     }
     const kinds = this.kinds;
     const nums = this.nums;
-    // 0: fine, 1: not a map, 2: a key (or meta value) that is not an index, 3: a bad number
+    // Indexes of V05_MAP_PROBLEMS: 0 fine, 1 not a map, 2 a key (or meta value) that is not
+    // an index, 3 a bad number.
     let meta = 0;
     let metrics = 0;
     for (let slot = 0; slot < 12; slot++) {
@@ -618,24 +604,13 @@ class Skim {
       }
     }
     const at = `traces[${t}][${s}]`;
-    if (meta === 1) return this.fail(`${at}.meta`, `Cannot read ${at}.meta: expected a map`);
-    if (meta === 2) {
-      return this.fail(
-        `${at}.meta`,
-        `Cannot read ${at}.meta: expected an index into the string table`,
-      );
-    }
-    if (metrics === 1) {
-      return this.fail(`${at}.metrics`, `Cannot read ${at}.metrics: expected a map`);
-    }
-    if (metrics === 2) {
-      return this.fail(
-        `${at}.metrics`,
-        `Cannot read ${at}.metrics: expected an index into the string table`,
-      );
-    }
-    if (metrics === 3) {
-      return this.fail(`${at}.metrics`, `Cannot read ${at}.metrics: expected numbers`);
+    for (const [name, problem] of [["meta", meta], ["metrics", metrics]] as const) {
+      if (problem !== 0) {
+        return this.fail(
+          `${at}.${name}`,
+          `Cannot read ${at}.${name}: ${V05_MAP_PROBLEMS[problem]}`,
+        );
+      }
     }
     for (const [slot, name] of V05_ORDER) {
       const value = kinds[slot];
@@ -677,6 +652,14 @@ class Skim {
     return problem;
   }
 }
+
+/** What a v0.5 `meta` or `metrics` map's problem code (from `#spanV05`) means. */
+const V05_MAP_PROBLEMS = [
+  "",
+  "expected a map",
+  "expected an index into the string table",
+  "expected numbers",
+];
 
 function isId(kind: number, num: number, required: boolean): boolean {
   if (kind === BIGINT || kind === INT) return true;

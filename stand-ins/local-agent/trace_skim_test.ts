@@ -1,31 +1,10 @@
 import assert from "node:assert/strict";
-import { encode, ExtData } from "@msgpack/msgpack";
+import { ExtData } from "@msgpack/msgpack";
 import { AgentError } from "./_errors.ts";
+import { encode64, v04Span } from "./_testing.ts";
 import { createRandom } from "./burst.ts";
 import { MAX_DEPTH, skimTraces } from "./trace_skim.ts";
 import { decodeTraces, type TraceVersion } from "./traces.ts";
-
-function encode64(value: unknown): Uint8Array {
-  return encode(value, { useBigInt64: true });
-}
-
-function v04Span(overrides: Record<string, unknown> = {}) {
-  return {
-    trace_id: 0xfedcba9876543210n,
-    span_id: 1234567890123456789n,
-    parent_id: 0n,
-    name: "web.request",
-    resource: "POST /api/pay",
-    service: "web-frontend",
-    type: "web",
-    error: 0,
-    start: 1_764_000_000_123_456_789n,
-    duration: 42_000_000,
-    meta: { "http.method": "POST", "_dd.p.tid": "6925a1b200000000" },
-    metrics: { "_sampling_priority_v1": 1, "_dd.measured": 1 },
-    ...overrides,
-  };
-}
 
 function v05Payload(span: unknown[] = [1, 2, 3, 5n, 6n, 0n, 1n, 2, 0, { 1: 2 }, { 3: 1.5 }, 0]) {
   return [["", "svc", "name", "res"], [[span]]];

@@ -1,31 +1,9 @@
 import assert from "node:assert/strict";
-import { encode } from "@msgpack/msgpack";
 import { AgentError } from "./_errors.ts";
+import { encode64, v04Span } from "./_testing.ts";
 import { decodeTraces } from "./traces.ts";
 
 const MAX_U64 = 2n ** 64n - 1n;
-
-function v04Span(overrides: Record<string, unknown> = {}) {
-  return {
-    trace_id: 0xfedcba9876543210n,
-    span_id: 1234567890123456789n,
-    parent_id: 0n,
-    name: "web.request",
-    resource: "POST /api/pay",
-    service: "web-frontend",
-    type: "web",
-    error: 0,
-    start: 1_764_000_000_123_456_789n,
-    duration: 42_000_000,
-    meta: { "http.method": "POST", "_dd.p.tid": "6925a1b200000000" },
-    metrics: { "_sampling_priority_v1": 1, "_dd.measured": 1 },
-    ...overrides,
-  };
-}
-
-function encode64(value: unknown): Uint8Array {
-  return encode(value, { useBigInt64: true });
-}
 
 function rejection(fn: () => unknown): AgentError {
   try {
