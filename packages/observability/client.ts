@@ -95,8 +95,13 @@ function parseUrl(text: string): URL | undefined {
   }
 }
 
+/** A keep-alive pool to the host and port of an `http:` URL. */
+function poolFor(url: URL, maxConnections: number): Http1Pool {
+  return new Http1Pool(url.hostname, url.port ? Number(url.port) : 80, { maxConnections });
+}
+
 function poolTransport(url: URL, maxConnections: number): Transport {
-  const pool = new Http1Pool(url.hostname, url.port ? Number(url.port) : 80, { maxConnections });
+  const pool = poolFor(url, maxConnections);
   const prefix = url.pathname.replace(/\/+$/, "");
   return (method, path, headers, body, timeoutMs) =>
     pool.request(method, `${prefix}${path}`, headers, body, timeoutMs).then((r) => ({
@@ -105,9 +110,12 @@ function poolTransport(url: URL, maxConnections: number): Transport {
     }));
 }
 
-function transportFor(base: string, options: ServiceClientOptions): Transport {
+function transportFor(
+  base: string,
+  url: URL | undefined,
+  options: ServiceClientOptions,
+): Transport {
   if (options.fetch) return fetchTransport(base, options.fetch);
-  const url = parseUrl(base);
   if (poolable(url) && !url.search) return poolTransport(url, options.maxConnections ?? 1024);
   return fetchTransport(base, untracedFetch);
 }
@@ -135,7 +143,7 @@ async function sendExternal(url: URL | undefined, text: string, init: TracedFetc
   }
   let pool = externalPools.get(url.host);
   if (!pool) {
-    pool = new Http1Pool(url.hostname, url.port ? Number(url.port) : 80, { maxConnections: 32 });
+    pool = poolFor(url, 32);
     externalPools.set(url.host, pool);
   }
   const reply = await pool.request(
@@ -164,12 +172,7 @@ export const tracedFetch: HttpFetch = async (text, init) => {
   const url = parseUrl(text);
   const method = init.method ?? "GET";
   const headers = { ...init.headers };
-  const span = startClientSpan(
-    method,
-    text,
-    { host: url?.hostname ?? "localhost", port: url?.port ? Number(url.port) : undefined },
-    headers,
-  );
+  const span = startClientSpan(method, text, peerOf(url), headers);
   try {
     const response = await sendExternal(url, text, { ...init, method, headers });
     span.setTag("http.status_code", response.status);
@@ -203,14 +206,10 @@ export class UpstreamError extends HttpError {
 
 type ClientSpan = ReturnType<typeof tracer.startSpan>;
 
-/** Where a client's calls go, parsed once: the `out.host` and port tags of its spans. */
-function peerOf(baseUrl: string): { host: string; port: number | undefined } {
-  try {
-    const url = new URL(baseUrl);
-    return { host: url.hostname, port: url.port ? Number(url.port) : undefined };
-  } catch {
-    return { host: "localhost", port: undefined };
-  }
+/** The `out.host` and port tags of the client spans of calls to `url`. */
+function peerOf(url: URL | undefined): { host: string; port: number | undefined } {
+  if (!url) return { host: "localhost", port: undefined };
+  return { host: url.hostname, port: url.port ? Number(url.port) : undefined };
 }
 
 /**
@@ -283,8 +282,9 @@ function upstreamFailure(name: string, timeout: number, error: unknown): Upstrea
 export function createServiceClient(options: ServiceClientOptions): ServiceClient {
   const base = options.baseUrl.replace(/\/+$/, "");
   const reserve = options.reserveMs ?? 25;
-  const send = transportFor(base, options);
-  const peer = peerOf(base);
+  const url = parseUrl(base);
+  const send = transportFor(base, url, options);
+  const peer = peerOf(url);
   return {
     name: options.name,
     async call<T>(method: string, path: string, call: CallOptions = {}) {
