@@ -201,7 +201,10 @@ export function finishDeferredSpans(): void {
   for (const { span, end } of due) span.finish(end);
 }
 
-/** Sends every buffered span to the Agent; resolves after `timeoutMs` at the latest. */
+/**
+ * Sends every buffered span to the Agent and resolves when the Agent has answered, or after
+ * `timeoutMs` at the latest.
+ */
 export function flushTracer(timeoutMs = 2000): Promise<void> {
   finishDeferredSpans();
   return new Promise((resolve) => {
@@ -210,8 +213,15 @@ export function flushTracer(timeoutMs = 2000): Promise<void> {
       clearTimeout(timer);
       resolve();
     };
+    // The trace exporter first, with `done`: its beforeExit handler (run below) flushes too,
+    // and run first it would take the buffered spans, leaving this call nothing to wait for,
+    // so a process exiting right after would cut the send short.
+    // deno-lint-ignore no-explicit-any
+    const exporter = (tracer as any)._tracer?._exporter;
+    if (exporter?.flush) exporter.flush(done);
+    else done();
     // dd-trace flushes from its beforeExit handlers, which Deno's exit path does not run
-    // after a signal, so they are run here explicitly.
+    // after a signal, so they are run here explicitly (metrics, telemetry, …).
     const state = (globalThis as Record<symbol, { beforeExitHandlers?: Set<() => void> }>)[
       Symbol.for("dd-trace")
     ];
@@ -220,10 +230,6 @@ export function flushTracer(timeoutMs = 2000): Promise<void> {
         handler();
       } catch { /* a flush failure must not block shutdown */ }
     }
-    // deno-lint-ignore no-explicit-any
-    const exporter = (tracer as any)._tracer?._exporter;
-    if (exporter?.flush) exporter.flush(done);
-    else done();
   });
 }
 
