@@ -5,9 +5,9 @@
  * A child process builds the gateway's and payment-service's pay routes with the kit (server
  * spans, `web.pay` and `payment.pay`, the client span and its trace headers, three log lines
  * with trace ids) and calls the gateway in memory, the payment call going straight into the
- * payment app; so a payment makes the same five spans as in the stack. It runs once with
- * `DD_TRACE_ENABLED=false` and once with tracing on, sending spans to a stub Agent in this
- * process, and reports the child's CPU per payment (user + system, GC threads included, the
+ * payment app; so a payment makes the same five spans as in the stack. It runs with
+ * `DD_TRACE_ENABLED=false` and with tracing on, alternately, `--rounds` times each, sending
+ * spans to a stub Agent in this process, and reports the child's CPU per payment (user + system, GC threads included, the
  * final flush to the stub included). The difference is dd-trace's own work for one payment:
  * in the stack a payment costs at least that much more CPU with tracing on, which bounds how
  * small tracing's share of throughput can be (`deno task bench` measures the real share).

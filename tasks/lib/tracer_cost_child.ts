@@ -20,7 +20,6 @@ import {
   flushTracer,
   withSpan,
 } from "@demo/observability";
-import { finishDeferredSpans } from "../../packages/observability/tracer.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -99,7 +98,6 @@ async function run(count: number): Promise<void> {
       await nextTurn();
     }
   }));
-  finishDeferredSpans();
 }
 
 await run(warmUp);
