@@ -16,7 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { V8_FLAGS } from "./lib/stack.ts";
+import { v8FlagsFor } from "./lib/stack.ts";
 import { REPO_ROOT } from "./lib/tools.ts";
 
 const HELP = `Usage: deno task bench:tracer [options]
@@ -96,7 +96,8 @@ async function runChild(
     args: [
       "run",
       "-A",
-      `--v8-flags=${V8_FLAGS}`,
+      // The child runs the hot path's routes, so it gets the hot path's V8 settings.
+      `--v8-flags=${v8FlagsFor("web-frontend")}`,
       new URL("./lib/tracer_cost_child.ts", import.meta.url).pathname,
       "--pays",
       String(pays),

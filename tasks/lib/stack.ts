@@ -69,12 +69,29 @@ export const LOCAL_RUM_PLACEHOLDERS = {
   DD_RUM_CLIENT_TOKEN: "publocalstandin00000000000000000",
 } as const;
 
+/** The processes every payment passes through, and so the ones busy under load. */
+export const HOT_PATH: readonly ProcessName[] = ["web-frontend", "payment-service"];
+
 /**
- * V8 settings of every process: a small young generation (V8 grows it to 3 × 16 MiB under
- * load by default, per process) keeps eight processes within the memory budget for a
- * modest cost in scavenges. `DENO_V8_FLAGS` overrides it.
+ * V8 settings of one process of the dev stack; `DENO_V8_FLAGS` replaces them for all.
+ *
+ * - Young generation: V8 grows it to 3 × 16 MiB per process under load. A 2 MiB semi-space
+ *   keeps the quiet processes small. The two on the hot path get 8 MiB: with 2 they spent a
+ *   fifth of their time in scavenges that copied the same in-flight requests again and again.
+ *   `--trace-gc` over 20 s of saturation: 4.5 s of GC in web-frontend and 2.6 s in
+ *   payment-service with 2 MiB, 1.8 s and 1.1 s with 8 MiB.
+ * - Old generation: `--heap-growing-percent=50` lets the heap grow by half its live size
+ *   between full collections instead of up to four times it, and `--initial-old-space-size`
+ *   starts that rule early. These processes keep little alive (a bounded payment store,
+ *   sessions), so the collections stay short. After 20 s of saturation the stack's summed PSS
+ *   was about 480 MiB with these settings and about 580 MiB without.
  */
-export const V8_FLAGS = Deno.env.get("DENO_V8_FLAGS") ?? "--max-semi-space-size=2";
+export function v8FlagsFor(name: ProcessName): string {
+  const override = Deno.env.get("DENO_V8_FLAGS");
+  if (override) return override;
+  const semiSpaceMiB = HOT_PATH.includes(name) ? 8 : 2;
+  return `--max-semi-space-size=${semiSpaceMiB},--initial-old-space-size=16,--heap-growing-percent=50`;
+}
 
 /** Development defaults of every service; a variable set by the caller wins. */
 export function serviceEnvironment(
@@ -606,7 +623,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         "--allow-read",
         "--allow-sys",
         "--allow-net",
-        `--v8-flags=${V8_FLAGS}`,
+        `--v8-flags=${v8FlagsFor(name)}`,
         join(REPO_ROOT, ENTRY_POINTS[name]),
       ],
       cwd: REPO_ROOT,

@@ -7,6 +7,7 @@ import {
   LogForwarder,
   pumpOutput,
   serviceEnvironment,
+  v8FlagsFor,
 } from "./stack.ts";
 import { LOCAL_PORTS } from "./topology.ts";
 
@@ -231,5 +232,27 @@ Deno.test("LogForwarder drops and counts lines while the Agent is down, and its 
     assert.equal(forwarder.dropped, 500);
   } finally {
     await forwarder.close();
+  }
+});
+
+Deno.test("v8FlagsFor() gives the hot path a larger young generation, and DENO_V8_FLAGS replaces all", () => {
+  const before = Deno.env.get("DENO_V8_FLAGS");
+  try {
+    Deno.env.delete("DENO_V8_FLAGS");
+    for (const name of ["web-frontend", "payment-service"] as const) {
+      assert.match(v8FlagsFor(name), /--max-semi-space-size=8(,|$)/);
+    }
+    for (const name of ["auth-service", "fraud-service", "jira-poller", "local-agent"] as const) {
+      assert.match(v8FlagsFor(name), /--max-semi-space-size=2(,|$)/);
+    }
+    for (const name of ["web-frontend", "jira-stand-in"] as const) {
+      assert.match(v8FlagsFor(name), /--heap-growing-percent=50(,|$)/);
+    }
+    Deno.env.set("DENO_V8_FLAGS", "--max-old-space-size=256");
+    assert.equal(v8FlagsFor("web-frontend"), "--max-old-space-size=256");
+    assert.equal(v8FlagsFor("jira-poller"), "--max-old-space-size=256");
+  } finally {
+    if (before === undefined) Deno.env.delete("DENO_V8_FLAGS");
+    else Deno.env.set("DENO_V8_FLAGS", before);
   }
 });
