@@ -3,7 +3,8 @@
  * simulated latency removed, with tracing on and off, plus a run with the simulated latency
  * at 200 clients; reports throughput, p50/p99, the tracing overhead, the memory of every
  * process idle and after a minute of load, the CPU each process spends per payment, and the
- * time to all-ready. Prints a table, writes JSON, and exits 1 when a target is missed.
+ * time to all-ready. Prints a table, writes JSON, and exits 1 when a target is missed. Each
+ * load phase is `deno task load` in a process of its own.
  *
  * Memory is read from /proc/<pid>/smaps_rollup as RSS and PSS. The stack's footprint is the
  * sum of PSS: the seven processes share the pages of one Deno executable (about 42 MiB
@@ -12,7 +13,8 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { type LoadReport, runLoad } from "./lib/load.ts";
+import type { LoadReport } from "./lib/load.ts";
+import { MEASURING } from "./load.ts";
 import { type Stack, startStack } from "./lib/stack.ts";
 import { type ProcessName, SERVICES } from "./lib/topology.ts";
 import { REPO_ROOT } from "./lib/tools.ts";
@@ -87,9 +89,9 @@ function totals(memory: Record<string, ProcessMemory>): ProcessMemory {
   return { rss: round(rss), pss: round(pss) };
 }
 
-/** CPU used so far by every process of the stack and by this one (load generator, log pipe). */
+/** CPU used so far by every process of the stack and by this one (the log pipe). */
 function cpuOfStack(stack: Stack): Record<string, number> {
-  const out: Record<string, number> = { "bench (load + log pipe)": cpuMs("self") };
+  const out: Record<string, number> = { "bench (log pipe)": cpuMs("self") };
   for (const [name, pid] of Object.entries(stack.pids)) if (pid) out[name] = cpuMs(pid);
   return out;
 }
@@ -130,8 +132,6 @@ function payPhase(report: LoadReport): PhaseResult {
   };
 }
 
-const PAY_ONLY = { pay: 1, history: 0, assistant: 0, banks: 0 };
-
 async function withStack<T>(
   label: string,
   env: Record<string, string>,
@@ -151,30 +151,90 @@ async function withStack<T>(
   }
 }
 
+/** What one load phase measured: the load generator's report and the CPU per payment. */
+interface PhaseReport {
+  report: LoadReport;
+  /** CPU microseconds per measured payment of each process, the generator's included. */
+  cpuPerPayUs: Record<string, number>;
+}
+
+/**
+ * Runs one load phase with `deno task load` in a process of its own, as someone would run it
+ * beside `deno task dev`. In this process it would share an event loop with the log pipe,
+ * which reads every line the services write, and each payment's measured latency would
+ * include the wait for that work.
+ */
 async function load(
   stack: Stack,
   name: string,
   seconds: number,
   concurrency: number,
+  warmUpSeconds: number,
   rate?: number,
-): Promise<LoadReport> {
+): Promise<PhaseReport> {
   console.error(
     `   ${name}: ${concurrency} clients, ${seconds} s${
       rate ? ` at ${rate} req/s` : ", saturating"
-    }`,
+    } after ${warmUpSeconds} s of warm-up`,
   );
-  const report = await runLoad({
-    target: stack.webUrl,
-    concurrency,
-    durationMs: seconds * 1000,
-    rate,
-    mix: PAY_ONLY,
-  });
+  const args = [
+    "run",
+    "-A",
+    join(REPO_ROOT, "tasks", "load.ts"),
+    "--target",
+    stack.webUrl,
+    "--duration",
+    String(seconds),
+    "--warm-up",
+    String(warmUpSeconds),
+    "--concurrency",
+    String(concurrency),
+    "--mix",
+    "pay=1",
+    "--json",
+    ...(rate ? ["--rate", String(rate)] : []),
+  ];
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: REPO_ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // The stack's CPU is read from the moment the generator says its warm-up is over.
+  let cpuAtStart = warmUpSeconds > 0 ? undefined : cpuOfStack(stack);
+  const said: string[] = [];
+  const reading = (async () => {
+    let pending = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      const lines = (pending + chunk).split("\n");
+      pending = lines.pop()!;
+      for (const line of lines) {
+        if (line === MEASURING) cpuAtStart = cpuOfStack(stack);
+        said.push(line);
+        if (said.length > 5) said.shift();
+      }
+    }
+  })();
+  const stdout = await new Response(child.stdout).text();
+  const cpuAtEnd = cpuOfStack(stack);
+  const [{ code }] = await Promise.all([child.status, reading]);
+  if (code !== 0 || !cpuAtStart) {
+    throw new Error(
+      `The load generator exited with ${code} in phase ${name}:\n${said.join("\n")}`,
+    );
+  }
+  const report = JSON.parse(stdout) as LoadReport & { cpuMs: number };
+  const cpuPerPayUs = cpuPerPay(
+    { "load generator": 0, ...cpuAtStart },
+    { "load generator": report.cpuMs, ...cpuAtEnd },
+    report.scenarios.pay?.requests ?? 0,
+  );
   const pay = payPhase(report);
   console.error(
     `     → ${pay.rps} req/s, p50 ${pay.p50} ms, p99 ${pay.p99} ms, failed ${pay.failed}`,
   );
-  return report;
+  return { report, cpuPerPayUs };
 }
 
 if (import.meta.main) {
@@ -214,12 +274,9 @@ if (import.meta.main) {
       async (stack) => {
         await new Promise((r) => setTimeout(r, q ? 500 : 3000));
         const idle = memoryOfStack(stack);
-        await load(stack, "warm-up", s(5), 50);
-        const cpuBefore = cpuOfStack(stack);
-        const saturationReport = await load(stack, "saturation", s(25), 50);
-        const saturation = payPhase(saturationReport);
-        const cpuPerPayUs = cpuPerPay(cpuBefore, cpuOfStack(stack), saturation.requests);
-        const fixed = payPhase(await load(stack, "fixed rate", s(30), 50, rate));
+        const { report, cpuPerPayUs } = await load(stack, "saturation", s(25), 50, s(5));
+        const saturation = payPhase(report);
+        const fixed = payPhase((await load(stack, "fixed rate", s(30), 50, s(3), rate)).report);
         const afterLoad = memoryOfStack(stack);
         return {
           readyMs: stack.readyAfterMs,
@@ -241,8 +298,7 @@ if (import.meta.main) {
     "tracing on, simulated latency 50–250 ms",
     { DD_TRACE_ENABLED: "true" },
     async (stack) => {
-      await load(stack, "warm-up", s(5), 200);
-      const saturation = payPhase(await load(stack, "saturation", s(20), 200));
+      const saturation = payPhase((await load(stack, "saturation", s(20), 200, s(5))).report);
       return { saturation, memoryAfterMiB: totals(memoryOfStack(stack)) };
     },
   );
