@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { median } from "./bench.ts";
 import { REPO_ROOT } from "./lib/tools.ts";
 import { SERVICES, STAND_INS } from "./lib/topology.ts";
 
@@ -53,6 +54,18 @@ Deno.test({
         }
         assert.ok(run.readyMs > 0);
       }
+      // --quick measures two pairs of traced and untraced stacks.
+      assert.equal(result.runs.pairs.length, 2);
+      for (const pair of result.runs.pairs) {
+        for (const run of [pair.on, pair.off]) {
+          assert.ok(run.saturation.requests > 100);
+          assert.equal(run.saturation.failed, 0);
+        }
+        assert.equal(
+          pair.throughputCost,
+          Math.round((1 - pair.on.saturation.rps / pair.off.saturation.rps) * 1000) / 1000,
+        );
+      }
       assert.ok(result.runs.withLatency.saturation.requests > 0);
       assert.equal(result.runs.withLatency.saturation.failed, 0);
       assert.ok(Object.keys(result.targets).length >= 6);
@@ -60,4 +73,10 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("median() takes the middle value, or the mean of the two middle ones", () => {
+  assert.equal(median([0.3, 0.1, 0.2]), 0.2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([7]), 7);
 });
