@@ -21,9 +21,6 @@ Options:
                       over the measured part
   -h, --help          show this help`;
 
-/** Written to stderr when the warm-up ends and the measured part begins. */
-export const MEASURING = "Warm-up done; measuring.";
-
 /** The CLI options, validated. */
 export interface LoadCli {
   target: string;
@@ -152,7 +149,7 @@ if (import.meta.main) {
   // state; its numbers are dropped.
   if (cli.warmUpMs > 0) {
     await run(cli.warmUpMs, "warm-up ");
-    console.error(MEASURING);
+    console.error("Warm-up done; measuring.");
   }
   const cpuBefore = process.cpuUsage();
   const report = await run(cli.durationMs, "");
