@@ -78,7 +78,7 @@ export const HOT_PATH: readonly ProcessName[] = ["web-frontend", "payment-servic
  * - Young generation: V8 grows it to 3 × 16 MiB per process under load. A 2 MiB semi-space
  *   keeps the quiet processes small. The two on the hot path get 8 MiB: with 2 they spent a
  *   fifth of their time in scavenges that copied the same in-flight requests again and again.
- *   `--trace-gc` over 20 s of saturation: 4.5 s of GC in web-frontend and 2.6 s in
+ *   `--trace-gc` over 20 s of saturation: 4.5 s of scavenges in web-frontend and 2.6 s in
  *   payment-service with 2 MiB, 1.8 s and 1.1 s with 8 MiB.
  * - Old generation: `--heap-growing-percent=50` lets the heap grow by half its live size
  *   between full collections instead of up to four times it, and `--initial-old-space-size`
