@@ -15,6 +15,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { median } from "./lib/histogram.ts";
 import { type LoadReport, runLoad } from "./lib/load.ts";
 import { type Stack, startStack } from "./lib/stack.ts";
 import { type ProcessName, SERVICES } from "./lib/topology.ts";
@@ -166,13 +167,6 @@ interface Pair {
   off: PairRun;
   /** 1 − traced / untraced throughput. */
   throughputCost: number;
-}
-
-/** The middle value (the mean of the two middle ones for an even count). */
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { median } from "./bench.ts";
 import { REPO_ROOT } from "./lib/tools.ts";
 import { SERVICES, STAND_INS } from "./lib/topology.ts";
 
@@ -73,10 +72,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
-
-Deno.test("median() takes the middle value, or the mean of the two middle ones", () => {
-  assert.equal(median([0.3, 0.1, 0.2]), 0.2);
-  assert.equal(median([4, 1, 3, 2]), 2.5);
-  assert.equal(median([7]), 7);
 });

@@ -16,6 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { median } from "./lib/histogram.ts";
 import { v8FlagsFor } from "./lib/stack.ts";
 import { REPO_ROOT } from "./lib/tools.ts";
 
@@ -52,12 +53,6 @@ export interface TracerBenchResult {
   /** CPU per payment that tracing adds in the child (µs). */
   addedUsPerPay: number;
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 /** A stand-in for the Agent's trace intake: reads and counts, keeps nothing. */
 function startStubAgent() {
@@ -185,34 +180,32 @@ if (import.meta.main) {
     console.error("Cannot parse the options: --pays must be a whole number ≥ 100, --rounds ≥ 1");
     Deno.exit(2);
   }
-  {
-    console.error(`Measuring ${rounds} × ${pays} in-memory payments per mode…`);
-    const result = await measureTracerCost({
-      pays,
-      rounds,
-      onRun: (r) =>
-        console.error(
-          `  tracing ${
-            r.tracing ? "on " : "off"
-          }: ${r.cpuUsPerPay} µs CPU per payment (${r.wallMs} ms)`,
-        ),
-    });
-    console.log("\n| measurement | µs of CPU per payment |\n|---|---|");
-    console.log(`| gateway + payment pay routes, tracing off | ${result.off.medianCpuUsPerPay} |`);
-    console.log(
-      `| the same, tracing on (5 spans, sent to a stub Agent) | ${result.on.medianCpuUsPerPay} |`,
-    );
-    console.log(`| added by tracing | ${result.addedUsPerPay} |`);
-    console.log(
-      `\nThe stub Agent received ${result.on.tracesReceived} trace chunks with tracing on and ${result.off.tracesReceived} with it off.`,
-    );
-    const failed = [...result.off.runs, ...result.on.runs].reduce((n, r) => n + r.failed, 0);
-    if (failed > 0) {
-      console.error(`${failed} payments did not answer 200: the numbers above are not valid.`);
-      Deno.exit(1);
-    }
-    await Deno.mkdir(join(values.out, ".."), { recursive: true });
-    await Deno.writeTextFile(values.out, JSON.stringify(result, null, 2) + "\n");
-    console.log(`Wrote ${values.out}`);
+  console.error(`Measuring ${rounds} × ${pays} in-memory payments per mode…`);
+  const result = await measureTracerCost({
+    pays,
+    rounds,
+    onRun: (r) =>
+      console.error(
+        `  tracing ${
+          r.tracing ? "on " : "off"
+        }: ${r.cpuUsPerPay} µs CPU per payment (${r.wallMs} ms)`,
+      ),
+  });
+  console.log("\n| measurement | µs of CPU per payment |\n|---|---|");
+  console.log(`| gateway + payment pay routes, tracing off | ${result.off.medianCpuUsPerPay} |`);
+  console.log(
+    `| the same, tracing on (5 spans, sent to a stub Agent) | ${result.on.medianCpuUsPerPay} |`,
+  );
+  console.log(`| added by tracing | ${result.addedUsPerPay} |`);
+  console.log(
+    `\nThe stub Agent received ${result.on.tracesReceived} trace chunks with tracing on and ${result.off.tracesReceived} with it off.`,
+  );
+  const failed = [...result.off.runs, ...result.on.runs].reduce((n, r) => n + r.failed, 0);
+  if (failed > 0) {
+    console.error(`${failed} payments did not answer 200: the numbers above are not valid.`);
+    Deno.exit(1);
   }
+  await Deno.mkdir(join(values.out, ".."), { recursive: true });
+  await Deno.writeTextFile(values.out, JSON.stringify(result, null, 2) + "\n");
+  console.log(`Wrote ${values.out}`);
 }

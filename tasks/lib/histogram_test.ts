@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Histogram } from "./histogram.ts";
+import { Histogram, median } from "./histogram.ts";
 
 Deno.test("Histogram percentiles are within 2% of the exact values", () => {
   const h = new Histogram();
@@ -23,4 +23,10 @@ Deno.test("Histogram merge() and reset() combine and clear counts", () => {
   a.reset();
   assert.equal(a.count, 0);
   assert.equal(a.percentile(99), 0);
+});
+
+Deno.test("median() takes the middle value, or the mean of the two middle ones", () => {
+  assert.equal(median([0.3, 0.1, 0.2]), 0.2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([7]), 7);
 });
