@@ -57,7 +57,7 @@ export interface ServiceClientOptions {
 /** What a transport returns: the status and the whole body as text. */
 interface RawReply {
   status: number;
-  text: string;
+  body: string;
 }
 
 /** Sends one request; rejects with a `TimeoutError` when `timeoutMs` runs out. */
@@ -74,7 +74,7 @@ function fetchTransport(base: string, doFetch: typeof fetch): Transport {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
       const response = await doFetch(`${base}${path}`, { method, headers, body, signal });
-      return { status: response.status, text: await response.text() };
+      return { status: response.status, body: await response.text() };
     } catch (error) {
       if (signal.aborted) throw new DOMException("Timed out", "TimeoutError");
       throw error;
@@ -104,10 +104,7 @@ function poolTransport(url: URL, maxConnections: number): Transport {
   const pool = poolFor(url, maxConnections);
   const prefix = url.pathname.replace(/\/+$/, "");
   return (method, path, headers, body, timeoutMs) =>
-    pool.request(method, `${prefix}${path}`, headers, body, timeoutMs).then((r) => ({
-      status: r.status,
-      text: r.body,
-    }));
+    pool.request(method, `${prefix}${path}`, headers, body, timeoutMs);
 }
 
 function transportFor(
@@ -135,9 +132,13 @@ const externalPools = new Map<string, Http1Pool>();
 // A call to an outside API is bounded by its caller's signal; this only stops a leak.
 const EXTERNAL_CALL_CAP_MS = 5 * 60_000;
 
-async function sendExternal(url: URL | undefined, text: string, init: TracedFetchInit) {
-  const method = init.method ?? "GET";
-  const headers = init.headers ?? {};
+async function sendExternal(
+  url: URL | undefined,
+  text: string,
+  method: string,
+  headers: Record<string, string>,
+  init: TracedFetchInit,
+) {
   if (!poolable(url)) {
     return await untracedFetch(text, { method, headers, body: init.body, signal: init.signal });
   }
@@ -172,18 +173,13 @@ export const tracedFetch: HttpFetch = async (text, init) => {
   const url = parseUrl(text);
   const method = init.method ?? "GET";
   const headers = { ...init.headers };
-  const span = startClientSpan(method, text, peerOf(url), headers);
-  try {
-    const response = await sendExternal(url, text, { ...init, method, headers });
-    span.setTag("http.status_code", response.status);
-    if (isClientErrorStatus(response.status)) span.setTag("error", 1);
-    return response;
-  } catch (error) {
-    recordFailure(span, error);
-    throw error;
-  } finally {
-    span.finish();
-  }
+  return await inClientSpan(
+    method,
+    text,
+    peerOf(url),
+    headers,
+    () => sendExternal(url, text, method, headers, init),
+  );
 };
 
 /** An upstream failure, mapped to the status the caller should answer with. */
@@ -245,6 +241,31 @@ function startClientSpan(
   return span;
 }
 
+/**
+ * Makes one call inside its client span: `send` runs after the trace headers are written into
+ * `headers`; the answer's status is tagged (a 4xx marks an error) and a failure recorded.
+ */
+async function inClientSpan<R extends { status: number }>(
+  method: string,
+  url: string,
+  peer: { host: string; port: number | undefined },
+  headers: Record<string, string>,
+  send: () => Promise<R>,
+): Promise<R> {
+  const span = startClientSpan(method, url, peer, headers);
+  try {
+    const reply = await send();
+    span.setTag("http.status_code", reply.status);
+    if (isClientErrorStatus(reply.status)) span.setTag("error", 1);
+    return reply;
+  } catch (error) {
+    recordFailure(span, error);
+    throw error;
+  } finally {
+    span.finish();
+  }
+}
+
 /** Records a failed call on its span, as dd-trace does: an abort by the caller is no error. */
 function recordFailure(span: ClientSpan, error: unknown) {
   if (typeof error !== "object" || error === null) return;
@@ -304,26 +325,26 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
       };
       if (call.requestId) headers[REQUEST_ID_HEADER] = call.requestId;
       if (call.body !== undefined) headers["content-type"] = "application/json";
-      const url = `${base}${path}`;
-      const span = startClientSpan(method, url, peer, headers);
       let reply: RawReply;
       try {
-        reply = await send(
+        reply = await inClientSpan(
           method,
-          path,
+          `${base}${path}`,
+          peer,
           headers,
-          call.body === undefined ? undefined : JSON.stringify(call.body),
-          timeout,
+          () =>
+            send(
+              method,
+              path,
+              headers,
+              call.body === undefined ? undefined : JSON.stringify(call.body),
+              timeout,
+            ),
         );
-        span.setTag("http.status_code", reply.status);
-        if (isClientErrorStatus(reply.status)) span.setTag("error", 1);
       } catch (error) {
-        recordFailure(span, error);
         throw upstreamFailure(options.name, timeout, error);
-      } finally {
-        span.finish();
       }
-      const { status, text } = reply;
+      const { status, body: text } = reply;
       let data: unknown;
       try {
         data = JSON.parse(text);

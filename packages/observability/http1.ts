@@ -92,6 +92,7 @@ export class Http1Connection {
     signal?: AbortSignal,
   ): Promise<Http1Response> {
     signal?.throwIfAborted();
+    const bytes = this.#encode(method, path, headers, body);
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
     const stop = new Promise<never>((_, reject) => {
@@ -108,7 +109,7 @@ export class Http1Connection {
       }
     });
     try {
-      return await Promise.race([this.#exchange(method, path, headers, body), stop]);
+      return await Promise.race([this.#exchange(method, bytes), stop]);
     } catch (error) {
       this.close();
       throw error;
@@ -118,24 +119,13 @@ export class Http1Connection {
     }
   }
 
-  async #exchange(
+  /** The request's bytes; a TypeError, before anything is sent, for a malformed line or header. */
+  #encode(
     method: string,
     path: string,
     headers: Record<string, string>,
     body: string | undefined,
-  ): Promise<Http1Response> {
-    const fresh = !this.#conn;
-    if (!this.#conn) {
-      const generation = this.#generation;
-      const conn = await Deno.connect({ hostname: this.hostname, port: this.port });
-      // Closed (timed out) while connecting: the request must not be sent after all.
-      if (generation !== this.#generation || this.#conn) {
-        conn.close();
-        throw new ConnectionClosed();
-      }
-      conn.setNoDelay(true);
-      this.#conn = conn;
-    }
+  ): Uint8Array {
     const payload = body === undefined ? undefined : encoder.encode(body);
     if (!HEADER_NAME.test(method) || LINE_BREAK.test(path) || path[0] !== "/") {
       throw new TypeError("Invalid request line");
@@ -150,7 +140,22 @@ export class Http1Connection {
     }
     if (payload) head += `content-length: ${payload.byteLength}\r\n`;
     head += "\r\n";
-    const bytes = payload ? concat(encoder.encode(head), payload) : encoder.encode(head);
+    return payload ? concat(encoder.encode(head), payload) : encoder.encode(head);
+  }
+
+  async #exchange(method: string, bytes: Uint8Array): Promise<Http1Response> {
+    const fresh = !this.#conn;
+    if (fresh) {
+      const generation = this.#generation;
+      const conn = await Deno.connect({ hostname: this.hostname, port: this.port });
+      // Closed (timed out) while connecting: the request must not be sent after all.
+      if (generation !== this.#generation || this.#conn) {
+        conn.close();
+        throw new ConnectionClosed();
+      }
+      conn.setNoDelay(true);
+      this.#conn = conn;
+    }
     try {
       await writeAll(this.#conn!, bytes);
       return await this.#readResponse(method);
@@ -158,7 +163,7 @@ export class Http1Connection {
       // A kept-alive connection the server closed meanwhile: retry once on a new one.
       if (!fresh && error instanceof ConnectionClosed) {
         this.close();
-        return await this.#exchange(method, path, headers, body);
+        return await this.#exchange(method, bytes);
       }
       throw error;
     }
@@ -282,8 +287,6 @@ async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
 export interface Http1PoolOptions {
   /** Connections open at most; further requests wait for one (within their timeout). */
   maxConnections?: number;
-  /** Idle connections kept for reuse, the rest closed (default maxConnections: a steady load never reconnects). */
-  maxIdle?: number;
   maxBodyBytes?: number;
 }
 
@@ -295,7 +298,6 @@ export class Http1Pool {
   readonly hostname: string;
   readonly port: number;
   readonly #max: number;
-  readonly #maxIdle: number;
   readonly #maxBodyBytes: number | undefined;
   #idle: Http1Connection[] = [];
   #open = 0;
@@ -306,7 +308,6 @@ export class Http1Pool {
     this.hostname = hostname;
     this.port = port;
     this.#max = options.maxConnections ?? 128;
-    this.#maxIdle = options.maxIdle ?? this.#max;
     this.#maxBodyBytes = options.maxBodyBytes;
   }
 
@@ -384,7 +385,7 @@ export class Http1Pool {
           : new Http1Connection(this.hostname, this.port, { maxBodyBytes: this.#maxBodyBytes }),
       );
     }
-    if (reusable && !this.#closed && this.#idle.length < this.#maxIdle) {
+    if (reusable && !this.#closed) {
       this.#idle.push(conn);
       return;
     }

@@ -73,7 +73,9 @@ export async function createSessionCodec(options: SessionCodecOptions): Promise<
     },
     async verify(token, now = Date.now()) {
       if (!token || token.length > MAX_TOKEN_LENGTH) return undefined;
-      if (verified.has(token)) return sessionFrom(verified.get(token), now);
+      // Only payloads that made a session are remembered, so undefined means not seen.
+      const remembered = verified.get(token);
+      if (remembered !== undefined) return sessionFrom(remembered, now);
       if (!TOKEN.test(token)) return undefined;
       const dot = token.indexOf(".");
       const body = token.slice(0, dot);
