@@ -15,11 +15,17 @@ import {
   parseLlmObsEvaluations,
   parseLlmObsSpans,
 } from "./llmobs.ts";
-import { jsonLogBatch, type LogEnvelope, normalizeTraceId, textLogBatch } from "./logs.ts";
+import {
+  jsonLogBatch,
+  LOG_ENVELOPE_KEYS,
+  type LogEnvelope,
+  normalizeTraceId,
+  textLogBatch,
+} from "./logs.ts";
 import type { PageAssets } from "./page.ts";
 import type { AgentStore, TraceEntry } from "./store.ts";
 import { skimTraces } from "./trace_skim.ts";
-import type { TraceVersion } from "./traces.ts";
+import { MAX_ARRAY_LENGTH, MAX_MAP_LENGTH, type TraceVersion } from "./traces.ts";
 
 /** The largest body each intake reads, in bytes (after decompression too). */
 export interface BodyLimits {
@@ -75,7 +81,10 @@ export const ENDPOINTS = [
 ];
 
 const DEFAULT_QUERY_LIMIT = 100;
-const statsDecoder = new Decoder({ maxArrayLength: 1_000_000, maxMapLength: 100_000 });
+const statsDecoder = new Decoder({
+  maxArrayLength: MAX_ARRAY_LENGTH,
+  maxMapLength: MAX_MAP_LENGTH,
+});
 
 /** Builds the stand-in's Hono app. */
 export function createAgentApp(options: AgentAppOptions): Hono {
@@ -240,7 +249,7 @@ export function createAgentApp(options: AgentAppOptions): Hono {
     const type = c.req.header("content-type") ?? "";
     if (/^\s*text\/plain\b/i.test(type)) {
       const envelope: LogEnvelope = {};
-      for (const key of ["service", "ddsource", "hostname", "ddtags"] as const) {
+      for (const key of LOG_ENVELOPE_KEYS) {
         const value = c.req.query(key);
         if (value !== undefined) envelope[key] = value;
       }

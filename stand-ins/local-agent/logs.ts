@@ -76,6 +76,9 @@ export interface LogEnvelope {
   ddtags?: string;
 }
 
+/** The fields of {@linkcode LogEnvelope}, as both intake forms read them. */
+export const LOG_ENVELOPE_KEYS = ["service", "ddsource", "hostname", "ddtags"] as const;
+
 /** A checked logs intake body, made into records only when logs are read. */
 export type LogBatch =
   | { kind: "json"; entries: readonly LogEntry[]; lines: number; bytes: number }
@@ -102,7 +105,7 @@ export function jsonLogBatch(body: unknown, bytes: number): LogBatch {
     if (typeof envelope.message !== "string") {
       throw invalid(`${at}.message`, `Cannot read log ${at}.message: expected a string`);
     }
-    for (const key of ["service", "ddsource", "hostname", "ddtags"] as const) {
+    for (const key of LOG_ENVELOPE_KEYS) {
       if (envelope[key] !== undefined && typeof envelope[key] !== "string") {
         throw invalid(`${at}.${key}`, `Cannot read log ${at}.${key}: expected a string`);
       }
@@ -120,18 +123,27 @@ const CR = 0x0d;
  */
 export function textLogBatch(text: Uint8Array, envelope: LogEnvelope): LogBatch {
   let lines = 0;
+  forEachLine(text, () => lines++);
+  return { kind: "text", text, envelope, lines, bytes: text.byteLength };
+}
+
+/**
+ * Calls `onLine` with the bounds of every non-empty line of `text` (LF or CRLF ends a line,
+ * the CR left out). LF and CR are ASCII and never part of a multi-byte character, so the
+ * bounds are the same whether the bytes are valid UTF-8 or not.
+ */
+function forEachLine(text: Uint8Array, onLine: (start: number, stop: number) => void): void {
   let start = 0;
   while (start < text.length) {
     let end = text.indexOf(LF, start);
     if (end < 0) end = text.length;
-    const length = end - start - (end > start && text[end - 1] === CR ? 1 : 0);
-    if (length > 0) lines++;
+    const stop = end > start && text[end - 1] === CR ? end - 1 : end;
+    if (stop > start) onLine(start, stop);
     start = end + 1;
   }
-  return { kind: "text", text, envelope, lines, bytes: text.byteLength };
 }
 
-// Keeps a leading byte-order mark as a character, so lines split as textLogBatch counts them.
+// Keeps a leading byte-order mark as a character: a line is its bytes, whatever they are.
 const lenientUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** Makes the records of a checked batch, received at `now`. */
@@ -141,15 +153,10 @@ export function logRecords(batch: LogBatch, now = Date.now()): LogRecord[] {
     for (const entry of batch.entries) records.push(logRecord(entry.message, entry, now));
     return records;
   }
-  const text = lenientUtf8.decode(batch.text);
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = text.length;
-    const stop = end > start && text.charCodeAt(end - 1) === CR ? end - 1 : end;
-    if (stop > start) records.push(logRecord(text.slice(start, stop), batch.envelope, now));
-    start = end + 1;
-  }
+  const { text, envelope } = batch;
+  forEachLine(text, (start, stop) => {
+    records.push(logRecord(lenientUtf8.decode(text.subarray(start, stop)), envelope, now));
+  });
   return records;
 }
 

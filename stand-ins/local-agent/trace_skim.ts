@@ -22,6 +22,9 @@ export interface TraceCounts {
   spans: number;
 }
 
+// Decodes the string keys of v0.5 meta and metrics maps; one for the module.
+const keyDecoder = new TextDecoder();
+
 // Kinds of msgpack values, as the decoder would give them.
 const MISSING = 0;
 const NIL = 1;
@@ -323,7 +326,7 @@ class Skim {
   /** The JS property key the decoder makes of the key just read. */
   keyText(kind: number): string {
     return kind === STR
-      ? new TextDecoder().decode(this.bytes.subarray(this.strStart, this.strStart + this.strLen))
+      ? keyDecoder.decode(this.bytes.subarray(this.strStart, this.strStart + this.strLen))
       : String(this.num);
   }
 
@@ -614,15 +617,17 @@ class Skim {
     }
     for (const [slot, name] of V05_ORDER) {
       const value = kinds[slot];
-      const ok = slot >= 3 && slot <= 5
+      const id = slot >= 3 && slot <= 5;
+      const integer = slot >= 6 && slot <= 8;
+      const ok = id
         ? isId(value, nums[slot], slot !== 5)
-        : slot >= 6 && slot <= 8
+        : integer
         ? isInteger(value, nums[slot])
         : isIndex(value, nums[slot], strings);
       if (!ok) {
-        const expected = slot >= 3 && slot <= 5
+        const expected = id
           ? "expected a 64-bit integer id"
-          : slot >= 6 && slot <= 8
+          : integer
           ? "expected an integer"
           : "expected an index into the string table";
         return this.fail(`${at}.${name}`, `Cannot read ${at}.${name}: ${expected}`);
