@@ -13,7 +13,7 @@ export const DEFAULT_PROPAGATION_STYLE = "tracecontext,datadog";
 let initialised = false;
 
 /** How often spans are sent to the Agent unless `DD_TRACE_FLUSH_INTERVAL` is set (ms). */
-export const DEFAULT_FLUSH_INTERVAL_MS = 500;
+const DEFAULT_FLUSH_INTERVAL_MS = 500;
 
 /** Whether an environment flag is on: `true`, `1` or `yes`; unset or empty means `fallback`. */
 function flag(value: string | undefined, fallback: boolean): boolean {
@@ -193,7 +193,7 @@ export function finishAfterResponse(span: FinishableSpan): void {
 }
 
 /** Finishes every server span still waiting for its response to go out (before a flush). */
-export function finishDeferredSpans(): void {
+function finishDeferredSpans(): void {
   if (deferredTimer !== undefined) clearTimeout(deferredTimer);
   deferredTimer = undefined;
   const due = deferred;
