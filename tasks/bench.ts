@@ -128,8 +128,8 @@ function payPhase(report: LoadReport): PhaseResult {
   const pay = report.scenarios.pay ?? { requests: 0, p50: 0, p99: 0 };
   return {
     rps: Math.round(pay.requests / (report.durationMs / 1000)),
-    p50: Math.round(pay.p50 * 10) / 10,
-    p99: Math.round(pay.p99 * 10) / 10,
+    p50: round(pay.p50),
+    p99: round(pay.p99),
     requests: pay.requests,
     failed: report.failed,
   };
