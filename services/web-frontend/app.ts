@@ -34,7 +34,9 @@ import {
 import {
   checkForwardPath,
   contentSecurityPolicy,
+  forwardedFor,
   forwardUrl,
+  peerAddress,
   readCapped,
   RUM_PROXY_PATH,
 } from "./rum.ts";
@@ -339,10 +341,16 @@ export function createApp(deps: WebDeps) {
       const body = await readCapped(c.req.raw.body, c.req.header("content-length"));
       const timeout = Math.min(config.peerTimeoutMs, c.get("deadline").remaining());
       try {
-        // Cookies and other headers stay here: the intake needs the batch and its type only.
+        // Cookies and other headers stay here: the intake needs the batch, its type and
+        // where the browser is.
+        const headers: Record<string, string> = {
+          "content-type": c.req.header("content-type") ?? "text/plain",
+        };
+        const clientAddresses = forwardedFor(c.req.header("x-forwarded-for"), peerAddress(c.env));
+        if (clientAddresses) headers["x-forwarded-for"] = clientAddresses;
         const response = await forward(forwardUrl(target, ddforward), {
           method: "POST",
-          headers: { "content-type": c.req.header("content-type") ?? "text/plain" },
+          headers,
           body,
           signal: AbortSignal.timeout(Math.max(1, timeout)),
         });

@@ -278,11 +278,13 @@ Deno.test("POST /rum-proxy forwards the raw batch, its content type and ddforwar
   });
   const ddforward = "/api/v2/rum?ddsource=browser&dd-api-key=pub-token&batch_time=1";
   const batch = new Uint8Array([0x7b, 0x7d, 0x0a, 0xff, 0x00]);
+  // As Deno.serve hands it to the app: the address of the peer that sent the batch.
+  const served = { remoteAddr: { transport: "tcp", hostname: "203.0.113.7", port: 51234 } };
   const res = await gw.app.request(`/rum-proxy?ddforward=${encodeURIComponent(ddforward)}`, {
     method: "POST",
     headers: { "content-type": "text/plain;charset=UTF-8", cookie: await gw.cookieFor() },
     body: batch,
-  });
+  }, served);
   assert.equal(res.status, 202);
   assert.equal(forwarded.length, 1);
   const url = new URL(forwarded[0].url);
@@ -291,7 +293,31 @@ Deno.test("POST /rum-proxy forwards the raw batch, its content type and ddforwar
   assert.equal(forwarded[0].method, "POST");
   assert.equal(forwarded[0].headers.get("content-type"), "text/plain;charset=UTF-8");
   assert.equal(forwarded[0].headers.get("cookie"), null, "the session cookie stays here");
+  assert.equal(
+    forwarded[0].headers.get("x-forwarded-for"),
+    "203.0.113.7",
+    "the intake geolocates the browser, not the gateway",
+  );
   assert.deepEqual(bodies[0], batch);
+});
+
+Deno.test("POST /rum-proxy passes a proxy's X-Forwarded-For on with the peer appended", async () => {
+  const forwarded: Request[] = [];
+  const gw = await createTestGateway({
+    env: PROXY_ENV,
+    forward: (input, init) => {
+      forwarded.push(new Request(input as string, init));
+      return Promise.resolve(new Response(null, { status: 202 }));
+    },
+  });
+  const served = { remoteAddr: { transport: "tcp", hostname: "10.244.1.5", port: 40000 } };
+  const res = await gw.app.request("/rum-proxy?ddforward=%2Fapi%2Fv2%2Flogs", {
+    method: "POST",
+    headers: { "x-forwarded-for": "198.51.100.4" },
+    body: "{}",
+  }, served);
+  assert.equal(res.status, 202);
+  assert.equal(forwarded[0].headers.get("x-forwarded-for"), "198.51.100.4, 10.244.1.5");
 });
 
 Deno.test("POST /rum-proxy answers 202 even when the target is down, and warns once", async () => {

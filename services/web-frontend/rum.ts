@@ -39,6 +39,35 @@ export function forwardUrl(target: string, ddforward: string): string {
   return url.href;
 }
 
+/** The longest `X-Forwarded-For` taken from a request; a longer one is not passed on. */
+const MAX_FORWARDED_FOR_LENGTH = 512;
+// A list of IPv4 or IPv6 addresses, as proxies write it; anything else is not passed on.
+const FORWARDED_FOR = /^[0-9A-Fa-f.:]+(\s*,\s*[0-9A-Fa-f.:]+)*$/;
+
+/**
+ * The `X-Forwarded-For` a forwarded batch carries, so the intake geolocates the browser and
+ * not this gateway (Datadog's proxy guide asks for it): the address of the peer that sent the
+ * batch, appended to the list a proxy in front of the gateway already wrote, as proxies do.
+ * An incoming list that is not a list of addresses, or is too long, is dropped.
+ */
+export function forwardedFor(
+  incoming: string | undefined,
+  peer: string | undefined,
+): string | undefined {
+  const prior = incoming?.trim();
+  const kept = prior && prior.length <= MAX_FORWARDED_FOR_LENGTH && FORWARDED_FOR.test(prior)
+    ? prior
+    : undefined;
+  if (!peer) return kept;
+  return kept ? `${kept}, ${peer}` : peer;
+}
+
+/** The address of the peer of a request served by `Deno.serve` (undefined in in-memory tests). */
+export function peerAddress(env: unknown): string | undefined {
+  const addr = (env as Partial<Deno.ServeHandlerInfo> | undefined)?.remoteAddr;
+  return addr && "hostname" in addr ? addr.hostname : undefined;
+}
+
 /**
  * The Browser SDK's intake origin for a Datadog site, built the way the SDK builds it:
  * `browser-intake-` + the site's labels joined by `-` (datadoghq.eu →

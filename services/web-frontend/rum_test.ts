@@ -4,7 +4,9 @@ import {
   browserIntakeOrigin,
   checkForwardPath,
   contentSecurityPolicy,
+  forwardedFor,
   forwardUrl,
+  peerAddress,
   readCapped,
 } from "./rum.ts";
 import type { RumConfig } from "./config.ts";
@@ -86,4 +88,30 @@ Deno.test("readCapped() reads a body up to the limit and refuses one past it wit
   });
   await assert.rejects(readCapped(new Blob([bytes]).stream(), "99", 10), /larger than/);
   assert.deepEqual(await readCapped(null, undefined), new Uint8Array());
+});
+
+Deno.test("forwardedFor() appends the peer to a proxy's list, as proxies do", () => {
+  assert.equal(forwardedFor(undefined, "203.0.113.7"), "203.0.113.7");
+  assert.equal(forwardedFor("198.51.100.4", "10.0.0.2"), "198.51.100.4, 10.0.0.2");
+  assert.equal(
+    forwardedFor(" 198.51.100.4, 2001:db8::1 ", "::ffff:10.0.0.2"),
+    "198.51.100.4, 2001:db8::1, ::ffff:10.0.0.2",
+  );
+  assert.equal(forwardedFor("198.51.100.4", undefined), "198.51.100.4");
+  assert.equal(forwardedFor(undefined, undefined), undefined);
+});
+
+Deno.test("forwardedFor() drops an incoming value that is not a list of addresses", () => {
+  assert.equal(forwardedFor("evil\r\nx-injected: 1", "203.0.113.7"), "203.0.113.7");
+  assert.equal(forwardedFor("unknown, 198.51.100.4", "203.0.113.7"), "203.0.113.7");
+  assert.equal(forwardedFor("1.1.1.1, ".repeat(100) + "1.1.1.1", "203.0.113.7"), "203.0.113.7");
+  assert.equal(forwardedFor("", "203.0.113.7"), "203.0.113.7");
+});
+
+Deno.test("peerAddress() reads Deno.serve's remote address, and nothing else", () => {
+  const tcp = { remoteAddr: { transport: "tcp", hostname: "203.0.113.7", port: 5555 } };
+  assert.equal(peerAddress(tcp), "203.0.113.7");
+  assert.equal(peerAddress({ remoteAddr: { transport: "unix", path: "/run/x.sock" } }), undefined);
+  assert.equal(peerAddress(undefined), undefined);
+  assert.equal(peerAddress({}), undefined);
 });
