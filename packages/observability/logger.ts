@@ -1,3 +1,4 @@
+import { setImmediate } from "node:timers";
 import { tracer } from "./tracer.ts";
 
 /** Log levels in increasing severity; the level lands in the `level` field Datadog reads. */
@@ -56,7 +57,8 @@ function installExitHooks(): void {
 }
 
 /**
- * Writes lines to stdout at the end of the current event-loop turn, one write for all the
+ * Writes lines to stdout at the end of the current event-loop turn (`setImmediate`; a 0 ms
+ * timeout would put the process to sleep and wake it once more), one write for all the
  * lines logged in it (one write per line cost a payment request more than its JSON), and
  * at once for `error` lines, when 64 KiB are waiting, before the process exits and
  * when an uncaught error is about to end it.
@@ -69,7 +71,7 @@ export const stdoutSink: LogSink = (line, level) => {
   if (!scheduled) {
     scheduled = true;
     installExitHooks();
-    setTimeout(flushLogs, 0);
+    setImmediate(flushLogs);
   }
 };
 

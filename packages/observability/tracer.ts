@@ -4,6 +4,7 @@
  */
 // Must stay the first import: it keeps the runtime's fetch from before dd-trace wraps it.
 import { nativeFetch } from "./_native_fetch.ts";
+import { clearImmediate, setImmediate } from "node:timers";
 import tracer from "dd-trace";
 import { applyFastPaths } from "./_dd_deno.ts";
 
@@ -178,23 +179,30 @@ export function serviceFromEntryPoint(mainModule: string = Deno.mainModule): str
 type FinishableSpan = { finish(end?: number): void };
 type Deferred = { span: FinishableSpan; end: number | undefined };
 let deferred: Deferred[] = [];
-let deferredTimer: ReturnType<typeof setTimeout> | undefined;
+let deferredTimer: ReturnType<typeof setImmediate> | undefined;
 
 /**
  * Finishes a server span after its response has gone out, timed at this call. The server
  * span is the last of its trace to finish in this process, so finishing it makes dd-trace
  * format and encode every span of the request; done inline, that work delayed every
  * response. The end time is read now from dd-trace's own clock, so the duration is the same.
+ *
+ * The spans are finished from `setImmediate`, which runs once the turn's responses have been
+ * handed to their connections. `setTimeout(…, 0)` waits at least a millisecond, so a quiet
+ * service went to sleep and woke once more per request, and on this project's benchmark
+ * machine a wake-up costs more than the work: with every payment suspected of fraud at 150
+ * payments a second, the stack spent 5–6% less CPU per payment with `setImmediate` here and
+ * in the log buffer, in two interleaved pairs of probe runs.
  */
 export function finishAfterResponse(span: FinishableSpan): void {
   const clock = (span as unknown as { _getTime?: () => number })._getTime;
   deferred.push({ span, end: typeof clock === "function" ? clock.call(span) : undefined });
-  deferredTimer ??= setTimeout(finishDeferredSpans, 0);
+  deferredTimer ??= setImmediate(finishDeferredSpans);
 }
 
 /** Finishes every server span still waiting for its response to go out (before a flush). */
 function finishDeferredSpans(): void {
-  if (deferredTimer !== undefined) clearTimeout(deferredTimer);
+  if (deferredTimer !== undefined) clearImmediate(deferredTimer);
   deferredTimer = undefined;
   const due = deferred;
   deferred = [];

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { extractionCarrier, parseStatusRanges, planExtract } from "./tracer.ts";
+import { setImmediate } from "node:timers";
+import {
+  extractionCarrier,
+  finishAfterResponse,
+  parseStatusRanges,
+  planExtract,
+} from "./tracer.ts";
 
 Deno.test("planExtract() lists the Datadog and W3C headers of the contract's styles", () => {
   const plan = planExtract(["tracecontext", "datadog"], false);
@@ -56,4 +62,15 @@ Deno.test("parseStatusRanges() reads DD_TRACE_HTTP_CLIENT_ERROR_STATUSES ranges 
   assert.deepEqual(parseStatusRanges("500-599, 404"), [[500, 599], [404, 404]]);
   assert.equal(parseStatusRanges(undefined), undefined);
   assert.equal(parseStatusRanges("4xx"), undefined);
+});
+
+Deno.test("finishAfterResponse() finishes server spans at the end of the turn, without a timer", async () => {
+  const finished: string[] = [];
+  const span = (name: string) => ({ finish: () => void finished.push(name) });
+  finishAfterResponse(span("first"));
+  finishAfterResponse(span("second"));
+  assert.deepEqual(finished, [], "not inline: the responses go out first");
+  // An immediate queued now runs after the one the spans wait for, in the same turn.
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(finished, ["first", "second"]);
 });
