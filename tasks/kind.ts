@@ -50,7 +50,8 @@ const commands: Record<string, Command> = {
 builds demo-services:<VERSION> and loads it into the nodes, creates the namespaces and the
 Secrets (from SESSION_SECRET, DD_RUM_CLIENT_TOKEN, DD_RUM_APPLICATION_ID, JIRA_BASE_URL,
 JIRA_EMAIL, JIRA_API_TOKEN), installs the Datadog Agent with Helm when DD_API_KEY (or
-DATADOG_API_KEY) is set (site: DD_SITE) or the local Agent stand-in otherwise, applies
+DATADOG_API_KEY) is set (site: DD_SITE), or otherwise the local Agent stand-in and the Jira
+stand-in (jira-poller then uses the stand-in's account, not JIRA_*), applies
 k8s/overlays/kind and waits for every rollout. Safe to run again.
 
 Options:
@@ -98,8 +99,8 @@ ${DRY_RUN_HELP}`,
   validate: {
     description: "Render the manifests and check them against the Kubernetes schemas",
     usage: "kind:validate   (run as: deno run -A tasks/kind.ts validate)",
-    help: `Renders k8s/base, k8s/overlays/kind and k8s/local-agent with kubectl kustomize (no
-cluster needed) and validates every object, unknown fields included.
+    help: `Renders k8s/base, k8s/overlays/kind, k8s/local-agent and k8s/jira-stand-in with
+kubectl kustomize (no cluster needed) and validates every object, unknown fields included.
 `,
     run: validate,
   },
@@ -203,7 +204,8 @@ async function up(args: string[]): Promise<number> {
     settings.agent.kind === "datadog"
       ? `Datadog Agent: chart ${DATADOG_CHART.chart} ${DATADOG_CHART.version}, site ${settings.agent.site}`
       : "No DD_API_KEY or DATADOG_API_KEY set: deploying the local Agent stand-in " +
-        `(namespace ${AGENT_NAMESPACE}) instead of the Datadog Agent`,
+        `(namespace ${AGENT_NAMESPACE}) instead of the Datadog Agent, and the Jira stand-in ` +
+        "for jira-poller",
   );
   console.error(
     exists
@@ -233,6 +235,10 @@ async function up(args: string[]): Promise<number> {
       console.log(
         `Local Agent stand-in: kubectl --context ${kubeContext(cluster)} -n ${AGENT_NAMESPACE} ` +
           "port-forward daemonset/local-agent 8126, then http://localhost:8126",
+      );
+      console.log(
+        `Jira stand-in's tickets: kubectl --context ${kubeContext(cluster)} -n ${APP_NAMESPACE} ` +
+          "port-forward service/jira-stand-in 8190:8000, then http://localhost:8190/stand-in/issues",
       );
     }
   }

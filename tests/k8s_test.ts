@@ -14,17 +14,21 @@ import {
   validateObjects,
 } from "../tasks/kind/manifests.ts";
 import { SECRETS, type ServiceName, SERVICES } from "../tasks/kind/plan.ts";
+import { STAND_IN_JIRA_ACCOUNT } from "../tasks/lib/topology.ts";
 
 const VERSION = (await Deno.readTextFile(new URL("../VERSION", import.meta.url))).trim();
 let base: K8sObject[] = [];
 let overlay: K8sObject[] = [];
 let localAgent: K8sObject[] = [];
+let jiraStandIn: K8sObject[] = [];
 let rendered: Promise<void> | undefined;
 /** Renders once for the whole file; a missing kubectl fails each test with how to get it. */
 function render(): Promise<void> {
   rendered ??= (async () => {
-    [base, overlay, localAgent] = await Promise.all(
-      ["k8s/base", "k8s/overlays/kind", "k8s/local-agent"].map(renderKustomization),
+    [base, overlay, localAgent, jiraStandIn] = await Promise.all(
+      ["k8s/base", "k8s/overlays/kind", "k8s/local-agent", "k8s/jira-stand-in"].map(
+        renderKustomization,
+      ),
     );
   })();
   return rendered;
@@ -50,10 +54,14 @@ const CALLERS: Record<ServiceName, ServiceName[] | "anywhere"> = {
   "jira-poller": ["payment-service", "fraud-service"],
 };
 
-Deno.test("base, kind overlay and local Agent render and every object passes the Kubernetes schemas", async () => {
+Deno.test("base, kind overlay and both stand-ins render and every object passes the Kubernetes schemas", async () => {
   await render();
   assert.ok(base.length >= SERVICES.length * 3);
-  assert.deepEqual(await validateObjects([...base, ...overlay, ...localAgent]), []);
+  assert.equal(jiraStandIn.length, 4);
+  assert.deepEqual(
+    await validateObjects([...base, ...overlay, ...localAgent, ...jiraStandIn]),
+    [],
+  );
 });
 
 Deno.test("the schema check fails a container-shaped env entry and a misspelt Service field", async () => {
@@ -348,4 +356,35 @@ Deno.test("the local Agent stand-in runs on every node with host ports 8126/TCP 
   const env = Object.fromEntries(c.env.map((e: Any) => [e.name, e.value]));
   assert.equal(env.LOCAL_AGENT_HTTP_PORT, "8126");
   assert.equal(env.LOCAL_AGENT_STATSD_PORT, "8125");
+});
+
+Deno.test("the Jira stand-in is a Service on 8000 in dd-demo that only jira-poller may call", async () => {
+  await render();
+  const d = find(jiraStandIn, "Deployment", "jira-stand-in");
+  assert.equal(d.metadata.namespace, "dd-demo");
+  const c = d.spec.template.spec.containers[0];
+  assert.deepEqual(c.args, ["jira-stand-in"]);
+  assert.equal(c.image, `demo-services:${VERSION}`);
+  assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+  assert.equal(d.spec.template.spec.securityContext.runAsNonRoot, true);
+  assert.equal(c.readinessProbe.httpGet.path, "/readyz");
+  assert.ok(c.resources.limits.memory && c.resources.limits.cpu);
+  assert.equal(c.envFrom, undefined, "it holds no Secret");
+  const service = find(jiraStandIn, "Service", "jira-stand-in");
+  assert.equal(service.spec.ports[0].port, 8000);
+  // jira-poller's Secret in this mode names the Service by the URL both modes share.
+  assert.equal(
+    new URL(STAND_IN_JIRA_ACCOUNT.JIRA_BASE_URL).host,
+    `${service.metadata.name}:${service.spec.ports[0].port}`,
+  );
+
+  const name = (peer: Any) => peer.podSelector.matchLabels["app.kubernetes.io/name"];
+  const ingress = find(jiraStandIn, "NetworkPolicy", "jira-stand-in");
+  assert.equal(name(ingress.spec), "jira-stand-in");
+  assert.deepEqual(ingress.spec.ingress.flatMap((r: Any) => r.from.map(name)), ["jira-poller"]);
+  const egress = find(jiraStandIn, "NetworkPolicy", "jira-poller-to-jira-stand-in");
+  assert.equal(name(egress.spec), "jira-poller");
+  assert.deepEqual(egress.spec.policyTypes, ["Egress"]);
+  assert.deepEqual(egress.spec.egress.flatMap((r: Any) => r.to.map(name)), ["jira-stand-in"]);
+  assert.deepEqual(egress.spec.egress.flatMap((r: Any) => r.ports.map((p: Any) => p.port)), [8000]);
 });

@@ -86,6 +86,7 @@ function upCommands(options: { create: boolean; datadog: boolean }): string[] {
     ...(options.datadog
       ? [
         ...secret("datadog", "datadog-secret"),
+        `${CTX} delete -k k8s/jira-stand-in --ignore-not-found`,
         `${CTX} --namespace datadog delete daemonset local-agent --ignore-not-found`,
         "helm repo add datadog https://helm.datadoghq.com --force-update",
         "helm repo update datadog",
@@ -94,7 +95,12 @@ function upCommands(options: { create: boolean; datadog: boolean }): string[] {
         "--values helm/datadog-values.yaml --set datadog.site=datadoghq.com " +
         "--set datadog.clusterName=dd-payments-kind --wait --timeout 10m",
       ]
-      : [`${CTX} apply -k k8s/local-agent`, wait("datadog", "daemonset/local-agent")]),
+      : [
+        `${CTX} apply -k k8s/local-agent`,
+        wait("datadog", "daemonset/local-agent"),
+        `${CTX} apply -k k8s/jira-stand-in`,
+        wait("dd-demo", "deployment/jira-stand-in"),
+      ]),
     `${CTX} apply -k k8s/overlays/kind`,
     ...[
       "web-frontend",

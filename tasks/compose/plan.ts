@@ -8,7 +8,7 @@
  * in a command line or a file.
  */
 import type { Step } from "../lib/plan.ts";
-import { SERVICES, STAND_INS } from "../lib/topology.ts";
+import { SERVICES, STAND_IN_JIRA_ACCOUNT, STAND_INS } from "../lib/topology.ts";
 
 /** `datadog`: the Datadog Agent container; `local`: the local Agent and Jira stand-ins. */
 export type Mode = "datadog" | "local";
@@ -35,13 +35,11 @@ export const DEFAULT_LOCAL_AGENT_PORT = "8126";
 /** The Datadog site when DD_SITE is not set. */
 export const DEFAULT_SITE = "datadoghq.eu";
 /**
- * Credentials the Jira stand-in accepts (its own defaults): scenery, not secrets. Fixed so a
- * second `compose:up` changes nothing and recreates no container.
+ * jira-poller's Jira settings in local mode: the stand-in's account, polled every minute.
+ * Fixed so a second `compose:up` changes nothing and recreates no container.
  */
 export const STAND_IN_JIRA = {
-  JIRA_BASE_URL: "http://jira-stand-in:8000",
-  JIRA_EMAIL: "demo@example.com",
-  JIRA_API_TOKEN: "stand-in-token",
+  ...STAND_IN_JIRA_ACCOUNT,
   JIRA_POLL_INTERVAL_SECONDS: "60",
 } as const;
 /** Where web-frontend forwards the browser SDKs' batches in local mode. */

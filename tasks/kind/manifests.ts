@@ -28,7 +28,12 @@ export interface K8sObject {
 }
 
 /** The kustomizations of the project, relative to the repository root. */
-export const KUSTOMIZATIONS = ["k8s/base", "k8s/overlays/kind", "k8s/local-agent"] as const;
+export const KUSTOMIZATIONS = [
+  "k8s/base",
+  "k8s/overlays/kind",
+  "k8s/local-agent",
+  "k8s/jira-stand-in",
+] as const;
 
 interface ModelClass {
   new (data: never): { validate(): void };

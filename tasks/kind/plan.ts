@@ -10,7 +10,7 @@ import type { Step } from "../lib/plan.ts";
 
 /** The services, each a Deployment and a Service in {@linkcode APP_NAMESPACE}. */
 export { type ServiceName, SERVICES } from "../lib/topology.ts";
-import { type ServiceName, SERVICES } from "../lib/topology.ts";
+import { type ServiceName, SERVICES, STAND_IN_JIRA_ACCOUNT } from "../lib/topology.ts";
 
 /** Namespace of the services. */
 export const APP_NAMESPACE = "dd-demo";
@@ -30,6 +30,7 @@ export const PATHS = {
   kindConfig: "kind/cluster.yaml",
   overlay: "k8s/overlays/kind",
   localAgent: "k8s/local-agent",
+  jiraStandIn: "k8s/jira-stand-in",
   datadogValues: "helm/datadog-values.yaml",
 } as const;
 
@@ -120,7 +121,10 @@ export interface DeploySettings {
   agent: AgentChoice;
   /** Env-file entries of {@linkcode SECRETS.web}. */
   web: Record<string, string>;
-  /** Env-file entries of {@linkcode SECRETS.jira}. */
+  /**
+   * Env-file entries of {@linkcode SECRETS.jira}: JIRA_* from the environment with a key, the
+   * Jira stand-in's account without one (as `compose:up` does in local mode).
+   */
   jira: Record<string, string>;
   /** Where SESSION_SECRET came from, for the progress output (never its value). */
   sessionSecretSource: "environment" | "cluster" | "generated";
@@ -153,12 +157,14 @@ export function settingsFrom(
     throw new KindTaskError("Cannot use SESSION_SECRET: expected at least 32 characters");
   }
   if (!web.DD_RUM_SITE && env.DD_SITE) web.DD_RUM_SITE = env.DD_SITE;
-  const jira = pick(JIRA_SECRET_KEYS);
+  const apiKey = env.DD_API_KEY || env.DATADOG_API_KEY;
+  const jira: Record<string, string> = apiKey
+    ? pick(JIRA_SECRET_KEYS)
+    : { ...STAND_IN_JIRA_ACCOUNT };
   for (const [key, value] of Object.entries({ ...web, ...jira })) {
     if (/[\r\n]/.test(value)) throw new KindTaskError(`Cannot use ${key}: it spans lines`);
   }
 
-  const apiKey = env.DD_API_KEY || env.DATADOG_API_KEY;
   const site = env.DD_SITE || DEFAULT_SITE;
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(site)) {
     throw new KindTaskError("Cannot use DD_SITE: expected a host name such as datadoghq.eu");
@@ -229,6 +235,18 @@ export function planUp(facts: UpFacts): Step[] {
   if (settings.agent.kind === "datadog") {
     steps.push(
       secretStep(context, AGENT_NAMESPACE, SECRETS.datadog, { "api-key": settings.agent.apiKey }),
+      {
+        title: "Remove the Jira stand-in, if any (jira-poller uses JIRA_* from the environment)",
+        command: [
+          "kubectl",
+          "--context",
+          context,
+          "delete",
+          "-k",
+          PATHS.jiraStandIn,
+          "--ignore-not-found",
+        ],
+      },
       {
         title: "Remove the local Agent stand-in, if any (it holds the same host ports)",
         command: [
@@ -304,6 +322,11 @@ export function planUp(facts: UpFacts): Step[] {
         command: ["kubectl", "--context", context, "apply", "-k", PATHS.localAgent],
       },
       rolloutStatus(context, AGENT_NAMESPACE, "daemonset/local-agent"),
+      {
+        title: "Deploy the Jira stand-in (jira-poller's Secret points at it)",
+        command: ["kubectl", "--context", context, "apply", "-k", PATHS.jiraStandIn],
+      },
+      rolloutStatus(context, APP_NAMESPACE, "deployment/jira-stand-in"),
     );
   }
 

@@ -45,7 +45,9 @@ Deno.test("planUp() creates the cluster, builds and loads the image, then deploy
   assert.equal(plan[1], "docker build --tag demo-services:1.2.3 --build-arg DENO_VERSION=2.9.6 .");
   assert.equal(plan[2], "kind load docker-image demo-services:1.2.3 --name demo");
   const apply = plan.indexOf("kubectl --context kind-demo apply -k k8s/overlays/kind");
-  const waits = plan.filter((l) => l.includes("rollout status deployment/"));
+  const waits = plan.filter((l) =>
+    SERVICES.some((s) => l.includes(`rollout status deployment/${s} `))
+  );
   assert.equal(waits.length, SERVICES.length);
   assert.ok(plan.indexOf(waits[0]) > apply, "waits come after the apply");
   const secrets = plan.findIndex((l) => l.includes("create secret generic"));
@@ -61,6 +63,13 @@ Deno.test("planUp() skips cluster creation when the cluster exists", () => {
 Deno.test("planUp() without a key deploys the local Agent stand-in and no Helm release", () => {
   const plan = lines(planUp(facts()));
   assert.ok(plan.includes("kubectl --context kind-demo apply -k k8s/local-agent"));
+  const standIn = plan.indexOf("kubectl --context kind-demo apply -k k8s/jira-stand-in");
+  assert.ok(standIn > 0, "the Jira stand-in is deployed too");
+  assert.equal(
+    plan[standIn + 1],
+    "kubectl --context kind-demo --namespace dd-demo rollout status deployment/jira-stand-in " +
+      "--timeout=180s",
+  );
   assert.ok(!plan.some((l) => l.startsWith("helm")));
   const withRelease = lines(planUp(facts({ clusterExists: true, datadogReleaseInstalled: true })));
   assert.ok(withRelease.some((l) => l.startsWith("helm uninstall datadog")));
@@ -80,6 +89,13 @@ Deno.test("planUp() with a key installs the pinned chart with site and cluster n
   assert.ok(args.includes("datadog.site=datadoghq.com"));
   assert.ok(args.includes("datadog.clusterName=demo"));
   assert.ok(!lines(plan).some((l) => l.includes("k8s/local-agent")));
+  assert.ok(
+    lines(plan).includes(
+      "kubectl --context kind-demo delete -k k8s/jira-stand-in --ignore-not-found",
+    ),
+    "a Jira stand-in left from a run without a key is removed",
+  );
+  assert.ok(!lines(plan).includes("kubectl --context kind-demo apply -k k8s/jira-stand-in"));
   const keyStep = plan.find((s) => s.title.includes(SECRETS.datadog));
   assert.equal(keyStep?.stdin, "api-key=k3y\n");
 });
@@ -112,10 +128,23 @@ Deno.test("settingsFrom() picks the agent, keeps the deployed session secret and
   assert.deepEqual(fresh.agent, { kind: "datadog", apiKey: "abc", site: "datadoghq.eu" });
   assert.equal(fresh.sessionSecretSource, "generated");
 
-  const env = { SESSION_SECRET: SESSION, JIRA_API_TOKEN: "t", DD_SITE: "us5.datadoghq.com" };
+  const env = {
+    SESSION_SECRET: SESSION,
+    JIRA_API_TOKEN: "t",
+    DD_SITE: "us5.datadoghq.com",
+    DD_API_KEY: "abc",
+  };
   const fromEnv = settingsFrom(env, { generateSecret: noSecret });
   assert.deepEqual(fromEnv.jira, { JIRA_API_TOKEN: "t" });
   assert.equal(fromEnv.web.DD_RUM_SITE, "us5.datadoghq.com");
+
+  // Without a key, as in compose's local mode, jira-poller talks to the Jira stand-in.
+  const standIn = settingsFrom({ ...env, DD_API_KEY: "" }, { generateSecret: noSecret });
+  assert.deepEqual(standIn.jira, {
+    JIRA_BASE_URL: "http://jira-stand-in:8000",
+    JIRA_EMAIL: "demo@example.com",
+    JIRA_API_TOKEN: "stand-in-token",
+  });
 
   assert.throws(
     () => settingsFrom({ SESSION_SECRET: "short" }, { generateSecret: noSecret }),

@@ -21,6 +21,17 @@ export const STAND_INS = ["local-agent", "jira-stand-in"] as const;
 export type StandInName = typeof STAND_INS[number];
 export type ProcessName = ServiceName | StandInName;
 
+/**
+ * The account the Jira stand-in accepts (its own defaults) and where jira-poller finds it
+ * in containers (the Compose service and the Kubernetes Service are both `jira-stand-in`):
+ * scenery, not secrets. Fixed, so a second `compose:up` or `kind:up` changes nothing.
+ */
+export const STAND_IN_JIRA_ACCOUNT = {
+  JIRA_BASE_URL: "http://jira-stand-in:8000",
+  JIRA_EMAIL: "demo@example.com",
+  JIRA_API_TOKEN: "stand-in-token",
+} as const;
+
 /** Entry point of each process, relative to the repository root. */
 export const ENTRY_POINTS: Record<ProcessName, string> = {
   "web-frontend": "services/web-frontend/main.ts",
