@@ -102,6 +102,16 @@ function upCommands(options: { create: boolean; datadog: boolean }): string[] {
         wait("dd-demo", "deployment/jira-stand-in"),
       ]),
     `${CTX} apply -k k8s/overlays/kind`,
+    `${CTX} --namespace dd-demo set env ${
+      [
+        "web-frontend",
+        "auth-service",
+        "payment-service",
+        "fraud-service",
+        "jira-poller",
+        "llm-service",
+      ].map((s) => `deployment/${s}`).join(" ")
+    } ${options.datadog ? "LOCAL_AGENT_LOGS-" : "LOCAL_AGENT_LOGS=true"}`,
     ...[
       "web-frontend",
       "auth-service",

@@ -83,6 +83,8 @@ export const baseEnvSchema = {
   DD_TRACE_AGENT_PORT: envInt(8126, 1, 65535),
   DD_DOGSTATSD_PORT: envInt(8125, 1, 65535),
   DD_TRACE_ENABLED: envBool(true),
+  /** Also send log lines to the local Agent stand-in, which cannot read container output. */
+  LOCAL_AGENT_LOGS: envBool(false),
   LOG_LEVEL: z.string().optional().transform((v, ctx) => {
     const level = (v ?? "info").toLowerCase();
     if (level === "warning") return "warn" as const;
@@ -109,6 +111,8 @@ export interface BaseConfig {
   traceAgentPort: number;
   dogstatsdPort: number;
   traceEnabled: boolean;
+  /** Send log lines to the local Agent stand-in's intake too (`LOCAL_AGENT_LOGS`). */
+  localAgentLogs: boolean;
   logLevel: "debug" | "info" | "warn" | "error";
   port: number;
   host: string;
@@ -153,6 +157,7 @@ export function baseConfigFrom(service: string, raw: BaseRaw): BaseConfig {
     traceAgentPort: raw.DD_TRACE_AGENT_PORT,
     dogstatsdPort: raw.DD_DOGSTATSD_PORT,
     traceEnabled: raw.DD_TRACE_ENABLED,
+    localAgentLogs: raw.LOCAL_AGENT_LOGS,
     logLevel: raw.LOG_LEVEL,
     port: raw.PORT,
     host: raw.HOST ?? "0.0.0.0",

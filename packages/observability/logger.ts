@@ -35,6 +35,16 @@ let scheduled = false;
 // Past this many characters the buffer is written at once instead of at the end of the turn.
 const MAX_PENDING_CHARS = 64 * 1024;
 
+let copyTo: ((text: string) => void) | undefined;
+
+/**
+ * Hands every batch of lines written to stdout to `copy` as well (the local Agent stand-in's
+ * log shipper, see log_shipper.ts); `undefined` stops it.
+ */
+export function copyLogsTo(copy: ((text: string) => void) | undefined): void {
+  copyTo = copy;
+}
+
 /** Writes every buffered log line to stdout now; idempotent. */
 export function flushLogs(): void {
   scheduled = false;
@@ -44,6 +54,7 @@ export function flushLogs(): void {
   try {
     writeNow(text);
   } catch { /* stdout is gone: nothing left to tell */ }
+  copyTo?.(text);
 }
 
 let exitHooks = false;

@@ -3,6 +3,7 @@ import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 import { flushTracer } from "./tracer.ts";
 import { flushLogs } from "./logger.ts";
+import { stopLogShipping } from "./log_shipper.ts";
 
 /** Options of {@linkcode serveService}. */
 export interface ServeOptions {
@@ -68,6 +69,7 @@ export function serveService(
       await options.metrics.close().catch(() => {});
       options.log.info("service_stopped", { drained });
       flushLogs();
+      await stopLogShipping();
     })();
     return stopping;
   };

@@ -1,6 +1,20 @@
 import type { BaseConfig } from "./config.ts";
 import { createLogger, type Logger, type LogSink } from "./logger.ts";
 import { createDogStatsdMetrics, type Metrics } from "./metrics.ts";
+import { startLogShipping } from "./log_shipper.ts";
+
+/** An IPv6 address in brackets, as a URL needs it; names and IPv4 addresses as they are. */
+function hostPart(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
+function hostname(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "localhost";
+  }
+}
 
 /** A service's logger and metrics client. */
 export interface Telemetry {
@@ -14,6 +28,13 @@ export interface Telemetry {
  */
 export function createTelemetry(config: BaseConfig, sink?: LogSink): Telemetry {
   const log = createLogger({ service: config.service, level: config.logLevel, sink });
+  if (config.localAgentLogs) {
+    startLogShipping({
+      intakeUrl: `http://${hostPart(config.agentHost)}:${config.traceAgentPort}/api/v2/logs`,
+      service: config.service,
+      hostname: hostname(),
+    });
+  }
   let warned = false;
   const metrics = createDogStatsdMetrics({
     host: config.agentHost,

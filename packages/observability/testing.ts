@@ -48,6 +48,7 @@ export function testBaseConfig(service: string): BaseConfig {
     traceAgentPort: 8126,
     dogstatsdPort: 8125,
     traceEnabled: false,
+    localAgentLogs: false,
     logLevel: "debug",
     port: 0,
     host: "127.0.0.1",

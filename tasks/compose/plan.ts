@@ -204,7 +204,14 @@ export function upEnvironment(facts: UpFacts): Record<string, string> {
     SESSION_SECRET: facts.sessionSecret,
   };
   if (facts.mode === "local") {
-    Object.assign(env, STAND_IN_JIRA, { RUM_PROXY_URL: LOCAL_RUM_PROXY_URL });
+    Object.assign(env, STAND_IN_JIRA, {
+      RUM_PROXY_URL: LOCAL_RUM_PROXY_URL,
+      // The stand-in cannot read container output: the services send it their log lines.
+      LOCAL_AGENT_LOGS: "true",
+    });
+  } else {
+    // The Datadog Agent reads container output; its trace port has no logs intake.
+    env.LOCAL_AGENT_LOGS = "false";
   }
   if (facts.watch) env.READ_ONLY_ROOT = "false";
   return env;

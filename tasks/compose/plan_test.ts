@@ -123,6 +123,7 @@ Deno.test("planUp() in local mode builds once, then starts and waits with the st
     assert.equal(step.env?.SESSION_SECRET, "s".repeat(64));
     assert.equal(step.env?.JIRA_BASE_URL, STAND_IN_JIRA.JIRA_BASE_URL);
     assert.equal(step.env?.RUM_PROXY_URL, "http://dd-agent:8126/browser-intake");
+    assert.equal(step.env?.LOCAL_AGENT_LOGS, "true", "the services send their lines themselves");
   }
 });
 
@@ -133,6 +134,7 @@ Deno.test("planUp() in datadog mode uses the datadog profile and leaves Jira and
   for (const step of plan) {
     assert.equal(step.env?.JIRA_BASE_URL, undefined);
     assert.equal(step.env?.RUM_PROXY_URL, undefined);
+    assert.equal(step.env?.LOCAL_AGENT_LOGS, "false", "the Agent reads container output");
     // The key itself is read by Compose from the environment or .env, never passed along.
     assert.equal(step.env?.DD_API_KEY, undefined);
   }

@@ -334,6 +334,25 @@ export function planUp(facts: UpFacts): Step[] {
     title: "Apply the services (k8s/overlays/kind)",
     command: ["kubectl", "--context", context, "apply", "-k", PATHS.overlay],
   });
+  // The stand-in cannot read container output as the Agent does: without a key the services
+  // send it their log lines themselves. `set env` changes (and rolls) only what differs.
+  const local = settings.agent.kind === "local";
+  steps.push({
+    title: local
+      ? "Have the services send their log lines to the local Agent stand-in"
+      : "Leave log collection to the Datadog Agent",
+    command: [
+      "kubectl",
+      "--context",
+      context,
+      "--namespace",
+      APP_NAMESPACE,
+      "set",
+      "env",
+      ...SERVICES.map((service) => `deployment/${service}`),
+      local ? "LOCAL_AGENT_LOGS=true" : "LOCAL_AGENT_LOGS-",
+    ],
+  });
   for (const service of SERVICES) {
     steps.push(rolloutStatus(context, APP_NAMESPACE, `deployment/${service}`));
   }

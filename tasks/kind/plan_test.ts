@@ -71,6 +71,12 @@ Deno.test("planUp() without a key deploys the local Agent stand-in and no Helm r
       "--timeout=180s",
   );
   assert.ok(!plan.some((l) => l.startsWith("helm")));
+  const logs = plan.find((l) => l.includes(" set env "));
+  assert.ok(logs?.endsWith(" LOCAL_AGENT_LOGS=true"), "the services send the stand-in their logs");
+  assert.ok(
+    plan.indexOf(logs!) > plan.indexOf("kubectl --context kind-demo apply -k k8s/overlays/kind"),
+  );
+  for (const service of SERVICES) assert.ok(logs!.includes(`deployment/${service} `));
   const withRelease = lines(planUp(facts({ clusterExists: true, datadogReleaseInstalled: true })));
   assert.ok(withRelease.some((l) => l.startsWith("helm uninstall datadog")));
 });
@@ -96,6 +102,10 @@ Deno.test("planUp() with a key installs the pinned chart with site and cluster n
     "a Jira stand-in left from a run without a key is removed",
   );
   assert.ok(!lines(plan).includes("kubectl --context kind-demo apply -k k8s/jira-stand-in"));
+  assert.ok(
+    lines(plan).find((l) => l.includes(" set env "))?.endsWith(" LOCAL_AGENT_LOGS-"),
+    "the Agent reads container output: the services stop sending their lines",
+  );
   const keyStep = plan.find((s) => s.title.includes(SECRETS.datadog));
   assert.equal(keyStep?.stdin, "api-key=k3y\n");
 });
