@@ -63,6 +63,16 @@ async function runKind(
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
 }
 
+/** The six services' Deployments, in the order kind:up waits for them. */
+const DEPLOYMENTS = [
+  "web-frontend",
+  "auth-service",
+  "payment-service",
+  "fraud-service",
+  "jira-poller",
+  "llm-service",
+];
+
 function upCommands(options: { create: boolean; datadog: boolean }): string[] {
   const createOrUpdate = (
     args: string,
@@ -102,24 +112,10 @@ function upCommands(options: { create: boolean; datadog: boolean }): string[] {
         wait("dd-demo", "deployment/jira-stand-in"),
       ]),
     `${CTX} apply -k k8s/overlays/kind`,
-    `${CTX} --namespace dd-demo set env ${
-      [
-        "web-frontend",
-        "auth-service",
-        "payment-service",
-        "fraud-service",
-        "jira-poller",
-        "llm-service",
-      ].map((s) => `deployment/${s}`).join(" ")
-    } ${options.datadog ? "LOCAL_AGENT_LOGS-" : "LOCAL_AGENT_LOGS=true"}`,
-    ...[
-      "web-frontend",
-      "auth-service",
-      "payment-service",
-      "fraud-service",
-      "jira-poller",
-      "llm-service",
-    ].map((s) => wait("dd-demo", `deployment/${s}`)),
+    `${CTX} --namespace dd-demo set env ${DEPLOYMENTS.map((s) => `deployment/${s}`).join(" ")} ${
+      options.datadog ? "LOCAL_AGENT_LOGS-" : "LOCAL_AGENT_LOGS=true"
+    }`,
+    ...DEPLOYMENTS.map((s) => wait("dd-demo", `deployment/${s}`)),
   ];
 }
 
