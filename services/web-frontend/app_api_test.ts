@@ -301,7 +301,7 @@ Deno.test("POST /rum-proxy forwards the raw batch, its content type and ddforwar
   assert.deepEqual(bodies[0], batch);
 });
 
-Deno.test("POST /rum-proxy passes a proxy's X-Forwarded-For on with the peer appended", async () => {
+Deno.test("POST /rum-proxy passes a proxy's X-Forwarded-For on with a public peer appended", async () => {
   const forwarded: Request[] = [];
   const gw = await createTestGateway({
     env: PROXY_ENV,
@@ -310,14 +310,17 @@ Deno.test("POST /rum-proxy passes a proxy's X-Forwarded-For on with the peer app
       return Promise.resolve(new Response(null, { status: 202 }));
     },
   });
-  const served = { remoteAddr: { transport: "tcp", hostname: "10.244.1.5", port: 40000 } };
-  const res = await gw.app.request("/rum-proxy?ddforward=%2Fapi%2Fv2%2Flogs", {
-    method: "POST",
-    headers: { "x-forwarded-for": "198.51.100.4" },
-    body: "{}",
-  }, served);
-  assert.equal(res.status, 202);
-  assert.equal(forwarded[0].headers.get("x-forwarded-for"), "198.51.100.4, 10.244.1.5");
+  const send = (peer: string) =>
+    gw.app.request("/rum-proxy?ddforward=%2Fapi%2Fv2%2Flogs", {
+      method: "POST",
+      headers: { "x-forwarded-for": "198.51.100.4" },
+      body: "{}",
+    }, { remoteAddr: { transport: "tcp", hostname: peer, port: 40000 } });
+  assert.equal((await send("203.0.113.9")).status, 202);
+  assert.equal(forwarded[0].headers.get("x-forwarded-for"), "198.51.100.4, 203.0.113.9");
+  // A pod or bridge address in front says nothing about the browser: not appended.
+  assert.equal((await send("10.244.1.5")).status, 202);
+  assert.equal(forwarded[1].headers.get("x-forwarded-for"), "198.51.100.4");
 });
 
 Deno.test("POST /rum-proxy answers 202 even when the target is down, and warns once", async () => {

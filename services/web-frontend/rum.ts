@@ -44,11 +44,41 @@ const MAX_FORWARDED_FOR_LENGTH = 512;
 // A list of IPv4 or IPv6 addresses, as proxies write it; anything else is not passed on.
 const FORWARDED_FOR = /^[0-9A-Fa-f.:]+(\s*,\s*[0-9A-Fa-f.:]+)*$/;
 
+function ipv4Octets(address: string): number[] | undefined {
+  const octets = address.split(".").map(Number);
+  return octets.length === 4 && octets.every((n) => Number.isInteger(n) && n >= 0 && n <= 255)
+    ? octets
+    : undefined;
+}
+
+/**
+ * Whether an address can be geolocated: not loopback, private, link-local, shared (CGNAT) or
+ * unspecified. IPv4-mapped IPv6 addresses are judged by their IPv4 part.
+ */
+export function isPublicAddress(address: string): boolean {
+  const text = address.toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];
+  const v4 = ipv4Octets(mapped ?? text);
+  if (v4) {
+    const [a, b] = v4;
+    return !(a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) ||
+      (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168));
+  }
+  if (!text.includes(":")) return false;
+  if (text === "::" || text === "::1") return false;
+  return !/^(fc|fd|fe[89ab])/.test(text);
+}
+
 /**
  * The `X-Forwarded-For` a forwarded batch carries, so the intake geolocates the browser and
- * not this gateway (Datadog's proxy guide asks for it): the address of the peer that sent the
- * batch, appended to the list a proxy in front of the gateway already wrote, as proxies do.
- * An incoming list that is not a list of addresses, or is too long, is dropped.
+ * not this gateway (Datadog's proxy guide asks for it): the list a proxy in front of the
+ * gateway already wrote, with the address of the peer that sent the batch appended when it
+ * is public. A private peer (the machine itself under `deno task dev`, a bridge or node
+ * address in Compose and kind) says nothing about where the browser is, and listed alone it
+ * would hide the connection's own public address from the intake; then no header is sent
+ * unless a proxy wrote one. An incoming list that is not a list of addresses, or is too
+ * long, is dropped.
  */
 export function forwardedFor(
   incoming: string | undefined,
@@ -58,7 +88,7 @@ export function forwardedFor(
   const kept = prior && prior.length <= MAX_FORWARDED_FOR_LENGTH && FORWARDED_FOR.test(prior)
     ? prior
     : undefined;
-  if (!peer) return kept;
+  if (!peer || !isPublicAddress(peer)) return kept;
   return kept ? `${kept}, ${peer}` : peer;
 }
 

@@ -6,6 +6,7 @@ import {
   contentSecurityPolicy,
   forwardedFor,
   forwardUrl,
+  isPublicAddress,
   peerAddress,
   readCapped,
 } from "./rum.ts";
@@ -90,15 +91,49 @@ Deno.test("readCapped() reads a body up to the limit and refuses one past it wit
   assert.deepEqual(await readCapped(null, undefined), new Uint8Array());
 });
 
-Deno.test("forwardedFor() appends the peer to a proxy's list, as proxies do", () => {
+Deno.test("forwardedFor() appends a public peer to a proxy's list, as proxies do", () => {
   assert.equal(forwardedFor(undefined, "203.0.113.7"), "203.0.113.7");
-  assert.equal(forwardedFor("198.51.100.4", "10.0.0.2"), "198.51.100.4, 10.0.0.2");
+  assert.equal(forwardedFor("198.51.100.4", "203.0.113.7"), "198.51.100.4, 203.0.113.7");
   assert.equal(
-    forwardedFor(" 198.51.100.4, 2001:db8::1 ", "::ffff:10.0.0.2"),
-    "198.51.100.4, 2001:db8::1, ::ffff:10.0.0.2",
+    forwardedFor(" 198.51.100.4, 2001:db8::1 ", "2001:db8::2"),
+    "198.51.100.4, 2001:db8::1, 2001:db8::2",
   );
   assert.equal(forwardedFor("198.51.100.4", undefined), "198.51.100.4");
   assert.equal(forwardedFor(undefined, undefined), undefined);
+});
+
+Deno.test("forwardedFor() leaves out a private peer, which says nothing of the browser", () => {
+  assert.equal(forwardedFor(undefined, "127.0.0.1"), undefined, "deno task dev");
+  assert.equal(forwardedFor(undefined, "172.18.0.1"), undefined, "a Compose bridge");
+  assert.equal(forwardedFor("198.51.100.4", "10.244.1.5"), "198.51.100.4", "a kind pod");
+  assert.equal(forwardedFor(undefined, "::ffff:192.168.1.20"), undefined);
+  assert.equal(forwardedFor(undefined, "::1"), undefined);
+});
+
+Deno.test("isPublicAddress() tells routable addresses from local ones", () => {
+  for (const ip of ["8.8.8.8", "203.0.113.7", "172.32.0.1", "100.128.0.1", "2a00:1450::1"]) {
+    assert.ok(isPublicAddress(ip), ip);
+  }
+  for (
+    const ip of [
+      "0.0.0.0",
+      "10.1.2.3",
+      "127.0.0.1",
+      "100.64.0.1",
+      "169.254.1.1",
+      "172.16.0.1",
+      "172.31.255.255",
+      "192.168.0.1",
+      "::",
+      "::1",
+      "fd00::1",
+      "fe80::1",
+      "::ffff:10.0.0.1",
+      "not-an-ip",
+    ]
+  ) {
+    assert.ok(!isPublicAddress(ip), ip);
+  }
 });
 
 Deno.test("forwardedFor() drops an incoming value that is not a list of addresses", () => {
