@@ -45,7 +45,6 @@ Deno.test({
     }
     const traced = lines.filter((l) => l.service === "web-frontend" && l.dd?.trace_id);
     assert.ok(traced.length > 0, "request lines carry their trace id");
-    assert.equal(stack.droppedLogLines(), 0);
   } finally {
     await stack.stop();
   }

@@ -4,8 +4,8 @@
  * dev` the dev task's log pipe does it), so in the Compose and kind local modes each service
  * sends its own, with `LOCAL_AGENT_LOGS=true`. Never set it with a real Agent.
  *
- * Lines go as they were written to stdout, in one `text/plain` request every `intervalMs`,
- * one request at a time, with the same envelope (service, source, host) the log pipe sends.
+ * Lines go as they were written to stdout, in one `text/plain` request at most every
+ * `intervalMs` while there are any, one request at a time, with the same envelope (service, source, host) the log pipe sends.
  * The queue is bounded in bytes: when the stand-in is down or slow, the oldest lines go and
  * are counted, so neither memory nor the request path ever waits on it.
  *
@@ -28,6 +28,8 @@ export interface LogShipperOptions {
   timeoutMs?: number;
   /** The `fetch` to send with (tests pass a fake). */
   fetch?: typeof fetch;
+  /** Told how many lines were just dropped (a full queue, a refused or failed send). */
+  onDropped?: (lines: number) => void;
 }
 
 function countLines(text: string): number {
@@ -42,12 +44,14 @@ export class LogShipper {
   #queued = 0;
   #dropped = 0;
   #sending: Promise<void> | undefined;
-  #busy = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
   readonly #url: string;
+  readonly #intervalMs: number;
   readonly #maxQueued: number;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
-  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #onDropped?: (lines: number) => void;
 
   constructor(options: LogShipperOptions) {
     const url = new URL(options.intakeUrl);
@@ -55,14 +59,11 @@ export class LogShipper {
     url.searchParams.set("ddsource", "deno");
     url.searchParams.set("hostname", options.hostname);
     this.#url = url.href;
+    this.#intervalMs = options.intervalMs ?? 250;
     this.#maxQueued = options.maxQueued ?? 1024 * 1024;
     this.#timeoutMs = options.timeoutMs ?? 2000;
     this.#fetch = options.fetch ?? untracedFetch;
-    this.#timer = setInterval(() => {
-      if (!this.#busy) void this.flush();
-    }, options.intervalMs ?? 250);
-    // Shipping logs is no reason to stay alive (Deno's timer ids are numbers).
-    Deno.unrefTimer(this.#timer as unknown as number);
+    this.#onDropped = options.onDropped;
   }
 
   /** Lines dropped so far: pushed out of a full queue, or refused or lost in a send. */
@@ -70,15 +71,29 @@ export class LogShipper {
     return this.#dropped;
   }
 
-  /** Queues whole lines, each ending with a newline, as they were written to stdout. */
+  /**
+   * Queues whole lines, each ending with a newline, as they were written to stdout. The
+   * first line into an empty queue sets a timer for the next send: an idle service is not
+   * woken up to send nothing.
+   */
   push(text: string): void {
-    if (text === "") return;
+    if (text === "" || this.#stopped) return;
     this.#queue.push(text);
     this.#queued += text.length;
+    let dropped = 0;
     while (this.#queued > this.#maxQueued && this.#queue.length > 0) {
       const oldest = this.#queue.shift()!;
       this.#queued -= oldest.length;
-      this.#dropped += countLines(oldest);
+      dropped += countLines(oldest);
+    }
+    if (dropped > 0) this.#drop(dropped);
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        void this.flush();
+      }, this.#intervalMs);
+      // Shipping logs is no reason to stay alive (Deno's timer ids are numbers).
+      Deno.unrefTimer(this.#timer as unknown as number);
     }
   }
 
@@ -88,10 +103,17 @@ export class LogShipper {
     return this.#sending;
   }
 
-  /** Stops the timer and sends what is left (bounded by the send timeout). */
+  /** Sends what is left (bounded by the send timeout) and takes no more lines. */
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     await this.flush();
+  }
+
+  #drop(lines: number): void {
+    this.#dropped += lines;
+    this.#onDropped?.(lines);
   }
 
   async #send(): Promise<void> {
@@ -99,7 +121,6 @@ export class LogShipper {
     const body = this.#queue.join("");
     this.#queue = [];
     this.#queued = 0;
-    this.#busy = true;
     try {
       const response = await this.#fetch(this.#url, {
         method: "POST",
@@ -108,12 +129,10 @@ export class LogShipper {
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
       await response.body?.cancel();
-      if (!response.ok) this.#dropped += countLines(body);
+      if (!response.ok) this.#drop(countLines(body));
     } catch {
       // The stand-in is down or slow: these lines are gone, and counted.
-      this.#dropped += countLines(body);
-    } finally {
-      this.#busy = false;
+      this.#drop(countLines(body));
     }
   }
 }

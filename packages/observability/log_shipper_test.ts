@@ -59,7 +59,14 @@ Deno.test("LogShipper keeps its queue bounded, dropping and counting the oldest 
 Deno.test("LogShipper counts the lines of a refused or failed send and never throws", async () => {
   let answer = () => Promise.resolve(new Response("no", { status: 503 }));
   const { sent, fetch } = recorder(() => answer());
-  const shipper = new LogShipper({ ...options, hostname: "h", fetch, intervalMs: 60_000 });
+  const told: number[] = [];
+  const shipper = new LogShipper({
+    ...options,
+    hostname: "h",
+    fetch,
+    intervalMs: 60_000,
+    onDropped: (lines) => void told.push(lines),
+  });
   shipper.push("a\nb\n");
   await shipper.flush();
   assert.equal(shipper.dropped, 2);
@@ -71,10 +78,11 @@ Deno.test("LogShipper counts the lines of a refused or failed send and never thr
   shipper.push("d\n");
   await shipper.stop();
   assert.equal(shipper.dropped, 3);
+  assert.deepEqual(told, [2, 1], "each loss is reported as it happens");
   assert.deepEqual(sent.map((s) => s.body), ["a\nb\n", "c\n", "d\n"]);
 });
 
-Deno.test("LogShipper sends on its own every interval, one request at a time", async () => {
+Deno.test("LogShipper sends on its own an interval after lines arrive, one request at a time", async () => {
   let release: () => void = () => {};
   let calls = 0;
   const { sent, fetch } = recorder(() => {

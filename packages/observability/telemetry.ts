@@ -29,10 +29,17 @@ export interface Telemetry {
 export function createTelemetry(config: BaseConfig, sink?: LogSink): Telemetry {
   const log = createLogger({ service: config.service, level: config.logLevel, sink });
   if (config.localAgentLogs) {
+    let told = false;
     startLogShipping({
       intakeUrl: `http://${hostPart(config.agentHost)}:${config.traceAgentPort}/api/v2/logs`,
       service: config.service,
       hostname: hostname(),
+      // The stand-in is away: say it once (this line is still on stdout).
+      onDropped: (lines) => {
+        if (told) return;
+        told = true;
+        log.warn("local_agent_logs_dropped", { lines });
+      },
     });
   }
   let warned = false;
