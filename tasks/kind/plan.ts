@@ -78,6 +78,11 @@ export function kubeContext(cluster: string): string {
   return `kind-${cluster}`;
 }
 
+/** A kubectl command line against a cluster's context. */
+function kubectl(context: string, ...args: string[]): string[] {
+  return ["kubectl", "--context", context, ...args];
+}
+
 /** The image reference built and loaded into the nodes. */
 export function imageRef(version: string): string {
   return `${IMAGE_NAME}:${version}`;
@@ -237,28 +242,18 @@ export function planUp(facts: UpFacts): Step[] {
       secretStep(context, AGENT_NAMESPACE, SECRETS.datadog, { "api-key": settings.agent.apiKey }),
       {
         title: "Remove the Jira stand-in, if any (jira-poller uses JIRA_* from the environment)",
-        command: [
-          "kubectl",
-          "--context",
-          context,
-          "delete",
-          "-k",
-          PATHS.jiraStandIn,
-          "--ignore-not-found",
-        ],
+        command: kubectl(context, "delete", "-k", PATHS.jiraStandIn, "--ignore-not-found"),
       },
       {
         title: "Remove the local Agent stand-in, if any (it holds the same host ports)",
-        command: [
-          "kubectl",
-          "--context",
+        command: kubectl(
           context,
           ...agentNs,
           "delete",
           "daemonset",
           "local-agent",
           "--ignore-not-found",
-        ],
+        ),
       },
       {
         title: "Add the Datadog Helm repository",
@@ -319,12 +314,12 @@ export function planUp(facts: UpFacts): Step[] {
     steps.push(
       {
         title: "Deploy the local Agent stand-in",
-        command: ["kubectl", "--context", context, "apply", "-k", PATHS.localAgent],
+        command: kubectl(context, "apply", "-k", PATHS.localAgent),
       },
       rolloutStatus(context, AGENT_NAMESPACE, "daemonset/local-agent"),
       {
         title: "Deploy the Jira stand-in (jira-poller's Secret points at it)",
-        command: ["kubectl", "--context", context, "apply", "-k", PATHS.jiraStandIn],
+        command: kubectl(context, "apply", "-k", PATHS.jiraStandIn),
       },
       rolloutStatus(context, APP_NAMESPACE, "deployment/jira-stand-in"),
     );
@@ -332,7 +327,7 @@ export function planUp(facts: UpFacts): Step[] {
 
   steps.push({
     title: "Apply the services (k8s/overlays/kind)",
-    command: ["kubectl", "--context", context, "apply", "-k", PATHS.overlay],
+    command: kubectl(context, "apply", "-k", PATHS.overlay),
   });
   // The stand-in cannot read container output as the Agent does: without a key the services
   // send it their log lines themselves. `set env` changes (and rolls) only what differs.
@@ -341,9 +336,7 @@ export function planUp(facts: UpFacts): Step[] {
     title: local
       ? "Have the services send their log lines to the local Agent stand-in"
       : "Leave log collection to the Datadog Agent",
-    command: [
-      "kubectl",
-      "--context",
+    command: kubectl(
       context,
       "--namespace",
       APP_NAMESPACE,
@@ -351,7 +344,7 @@ export function planUp(facts: UpFacts): Step[] {
       "env",
       ...SERVICES.map((service) => `deployment/${service}`),
       local ? "LOCAL_AGENT_LOGS=true" : "LOCAL_AGENT_LOGS-",
-    ],
+    ),
   });
   for (const service of SERVICES) {
     steps.push(rolloutStatus(context, APP_NAMESPACE, `deployment/${service}`));
@@ -370,23 +363,23 @@ export function planDown(facts: { cluster: string; clusterExists: boolean }): St
 
 /** Plans `kind:status`: nodes, pods of both namespaces, Warning events (kept about an hour). */
 export function planStatus(cluster: string): Step[] {
-  const kubectl = ["kubectl", "--context", kubeContext(cluster)];
+  const context = kubeContext(cluster);
   return [
-    { title: "Nodes", command: [...kubectl, "get", "nodes", "-o", "wide"], interactive: true },
+    { title: "Nodes", command: kubectl(context, "get", "nodes", "-o", "wide"), interactive: true },
     {
       title: `Pods in ${APP_NAMESPACE}`,
-      command: [...kubectl, "--namespace", APP_NAMESPACE, "get", "pods", "-o", "wide"],
+      command: kubectl(context, "--namespace", APP_NAMESPACE, "get", "pods", "-o", "wide"),
       interactive: true,
     },
     {
       title: `Pods in ${AGENT_NAMESPACE}`,
-      command: [...kubectl, "--namespace", AGENT_NAMESPACE, "get", "pods", "-o", "wide"],
+      command: kubectl(context, "--namespace", AGENT_NAMESPACE, "get", "pods", "-o", "wide"),
       interactive: true,
     },
     {
       title: "Recent Warning events",
-      command: [
-        ...kubectl,
+      command: kubectl(
+        context,
         "get",
         "events",
         "--all-namespaces",
@@ -394,7 +387,7 @@ export function planStatus(cluster: string): Step[] {
         "type=Warning",
         "--sort-by",
         ".lastTimestamp",
-      ],
+      ),
       interactive: true,
     },
   ];
@@ -408,9 +401,7 @@ export function planLogs(
 ): Step[] {
   return [{
     title: `Logs of ${service}`,
-    command: [
-      "kubectl",
-      "--context",
+    command: kubectl(
       kubeContext(cluster),
       "--namespace",
       APP_NAMESPACE,
@@ -421,7 +412,7 @@ export function planLogs(
       `--tail=${options.tail}`,
       "--max-log-requests=10",
       ...(options.follow ? ["--follow"] : []),
-    ],
+    ),
     interactive: true,
   }];
 }
@@ -435,16 +426,14 @@ export function planRedeploy(
     ...planImage(facts.cluster, facts.version, facts.denoVersion),
     {
       title: `Restart ${facts.service}`,
-      command: [
-        "kubectl",
-        "--context",
+      command: kubectl(
         context,
         "--namespace",
         APP_NAMESPACE,
         "rollout",
         "restart",
         `deployment/${facts.service}`,
-      ],
+      ),
     },
     rolloutStatus(context, APP_NAMESPACE, `deployment/${facts.service}`),
   ];
@@ -476,9 +465,7 @@ function planImage(cluster: string, version: string, denoVersion: string): Step[
 function rolloutStatus(context: string, namespace: string, resource: string): Step {
   return {
     title: `Wait for ${resource} (${namespace})`,
-    command: [
-      "kubectl",
-      "--context",
+    command: kubectl(
       context,
       "--namespace",
       namespace,
@@ -486,7 +473,7 @@ function rolloutStatus(context: string, namespace: string, resource: string): St
       "status",
       resource,
       `--timeout=${ROLLOUT_TIMEOUT}`,
-    ],
+    ),
     interactive: true,
   };
 }
