@@ -28,31 +28,30 @@ export interface Telemetry {
  */
 export function createTelemetry(config: BaseConfig, sink?: LogSink): Telemetry {
   const log = createLogger({ service: config.service, level: config.logLevel, sink });
+  // An absent Agent must not flood the logs: each of these is said once.
+  const warnOnce = (message: string) => {
+    let warned = false;
+    return (fields: Record<string, unknown>) => {
+      if (warned) return;
+      warned = true;
+      log.warn(message, fields);
+    };
+  };
   if (config.localAgentLogs) {
-    let told = false;
+    const dropped = warnOnce("local_agent_logs_dropped"); // the line is still on stdout
     startLogShipping({
       intakeUrl: `http://${hostPart(config.agentHost)}:${config.traceAgentPort}/api/v2/logs`,
       service: config.service,
       hostname: hostname(),
-      // The stand-in is away: say it once (this line is still on stdout).
-      onDropped: (lines) => {
-        if (told) return;
-        told = true;
-        log.warn("local_agent_logs_dropped", { lines });
-      },
+      onDropped: (lines) => dropped({ lines }),
     });
   }
-  let warned = false;
+  const sendFailed = warnOnce("metrics_send_failed");
   const metrics = createDogStatsdMetrics({
     host: config.agentHost,
     port: config.dogstatsdPort,
     globalTags: { service: config.service, env: config.env, version: config.version },
-    onError: (error) => {
-      // An absent Agent must not flood the logs: say it once.
-      if (warned) return;
-      warned = true;
-      log.warn("metrics_send_failed", { error });
-    },
+    onError: (error) => sendFailed({ error }),
   });
   return { log, metrics };
 }
