@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createRandom, MAX_PACKET_BYTES, packLines, syntheticRequest } from "./burst.ts";
 import { parseDogStatsDToLists } from "./dogstatsd.ts";
-import { parseLogsIntake } from "./logs.ts";
+import { logRecords, textLogBatch } from "./logs.ts";
 
 Deno.test("packLines() fills packets up to the size limit without splitting a line", () => {
   const lines = Array.from({ length: 200 }, (_, i) => `metric.${i}:1|c|#service:payment-service`);
@@ -26,6 +26,10 @@ Deno.test("syntheticRequest() produces lines the stand-in's parsers accept", () 
   const parsed = parseDogStatsDToLists(request.statsd.join("\n"));
   assert.equal(parsed.invalid.length, 0);
   assert.equal(parsed.metrics.length, request.statsd.length);
-  const logs = parseLogsIntake(request.logs);
-  assert.ok(logs.every((log) => log.trace_id !== undefined));
+  // As the burst sends them: one text/plain body per service, a line each.
+  for (const { service, message } of request.logs) {
+    const [log] = logRecords(textLogBatch(new TextEncoder().encode(message), { service }));
+    assert.equal(log.service, service);
+    assert.notEqual(log.trace_id, undefined);
+  }
 });

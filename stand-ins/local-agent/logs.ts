@@ -160,14 +160,6 @@ export function logRecords(batch: LogBatch, now = Date.now()): LogRecord[] {
   return records;
 }
 
-/**
- * Turns a parsed JSON logs intake body into records; throws a 400 naming the first bad
- * entry.
- */
-export function parseLogsIntake(body: unknown, now = Date.now()): LogRecord[] {
-  return logRecords(jsonLogBatch(body, 0), now);
-}
-
 function logRecord(message: string, envelope: LogEnvelope, now: number): LogRecord {
   let line = message;
   const truncated = line.length > MAX_LINE_CHARS;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { AgentError } from "./_errors.ts";
-import { MAX_LINE_CHARS, normalizeTraceId, parseLogsIntake } from "./logs.ts";
+import { jsonLogBatch, logRecords, MAX_LINE_CHARS, normalizeTraceId } from "./logs.ts";
 
 Deno.test("normalizeTraceId() keeps the lower 64 bits of a 128-bit hex id, in decimal", () => {
   assert.equal(normalizeTraceId("6925a1b200000000fedcba9876543210"), "18364758544493064720");
@@ -30,8 +30,13 @@ function line(fields: Record<string, unknown>): string {
   return JSON.stringify(fields);
 }
 
-Deno.test("parseLogsIntake() keeps a JSON line's fields and links it to its trace", () => {
-  const [record] = parseLogsIntake([{
+/** The records the intake keeps for a parsed JSON body, as `POST /api/v2/logs` makes them. */
+function records(body: unknown, now?: number) {
+  return logRecords(jsonLogBatch(body, 0), now);
+}
+
+Deno.test("a JSON logs body: keeps a JSON line's fields and links it to its trace", () => {
+  const [record] = records([{
     service: "payment-service",
     ddsource: "deno",
     hostname: "host-1",
@@ -55,24 +60,24 @@ Deno.test("parseLogsIntake() keeps a JSON line's fields and links it to its trac
   assert.equal(record.span_id, "99");
 });
 
-Deno.test("parseLogsIntake() reads a dotted dd.trace_id key and a decimal id", () => {
-  const [record] = parseLogsIntake([{
+Deno.test("a JSON logs body: reads a dotted dd.trace_id key and a decimal id", () => {
+  const [record] = records([{
     service: "auth-service",
     message: line({ message: "auth_ok", "dd.trace_id": "1234567890123456789" }),
   }]);
   assert.equal(record.trace_id, "1234567890123456789");
 });
 
-Deno.test("parseLogsIntake() keeps a plain-text line as the message", () => {
-  const [record] = parseLogsIntake([{ service: "jira-stand-in", message: "listening on 8190" }]);
+Deno.test("a JSON logs body: keeps a plain-text line as the message", () => {
+  const [record] = records([{ service: "jira-stand-in", message: "listening on 8190" }]);
   assert.equal(record.message, "listening on 8190");
   assert.equal(record.service, "jira-stand-in");
   assert.equal(record.trace_id, undefined);
   assert.equal("trace_id" in record, false);
 });
 
-Deno.test("parseLogsIntake() does not let a line overwrite when or where it was received", () => {
-  const [record] = parseLogsIntake(
+Deno.test("a JSON logs body: does not let a line overwrite when or where it was received", () => {
+  const [record] = records(
     [{ hostname: "real", message: line({ message: "x", received_at: 1, hostname: "fake" }) }],
     5,
   );
@@ -80,19 +85,19 @@ Deno.test("parseLogsIntake() does not let a line overwrite when or where it was 
   assert.equal(record.hostname, "real");
 });
 
-Deno.test("parseLogsIntake() accepts a single object as a batch of one", () => {
-  assert.equal(parseLogsIntake({ service: "s", message: "hello" }).length, 1);
+Deno.test("a JSON logs body: accepts a single object as a batch of one", () => {
+  assert.equal(records({ service: "s", message: "hello" }).length, 1);
 });
 
-Deno.test("parseLogsIntake() cuts a very long line and marks it", () => {
-  const [record] = parseLogsIntake([{ message: "x".repeat(MAX_LINE_CHARS + 10) }]);
+Deno.test("a JSON logs body: cuts a very long line and marks it", () => {
+  const [record] = records([{ message: "x".repeat(MAX_LINE_CHARS + 10) }]);
   assert.equal(record.message.length, MAX_LINE_CHARS);
   assert.equal(record.truncated, true);
 });
 
-Deno.test("parseLogsIntake() names the entry without a string message", () => {
+Deno.test("a JSON logs body: names the entry without a string message", () => {
   try {
-    parseLogsIntake([{ message: "ok" }, { service: "s" }]);
+    records([{ message: "ok" }, { service: "s" }]);
     assert.fail("expected a rejection");
   } catch (error) {
     assert.ok(error instanceof AgentError);
@@ -101,10 +106,10 @@ Deno.test("parseLogsIntake() names the entry without a string message", () => {
   }
 });
 
-Deno.test("parseLogsIntake() rejects entries that are not objects and envelope fields of the wrong type", () => {
-  assert.throws(() => parseLogsIntake(["just a string"]), (e) => (e as AgentError).field === "[0]");
+Deno.test("a JSON logs body: rejects entries that are not objects and envelope fields of the wrong type", () => {
+  assert.throws(() => records(["just a string"]), (e) => (e as AgentError).field === "[0]");
   assert.throws(
-    () => parseLogsIntake([{ message: "m", service: 5 }]),
+    () => records([{ message: "m", service: 5 }]),
     (e) => (e as AgentError).field === "[0].service",
   );
 });
