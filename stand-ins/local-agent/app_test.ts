@@ -1,31 +1,15 @@
 import assert from "node:assert/strict";
-import { encode } from "@msgpack/msgpack";
-import { createAgentLog } from "./_log.ts";
-import { type BodyLimits, createAgentApp, ENDPOINTS, RATE_BY_SERVICE } from "./app.ts";
+import { encode64, putMsgpack, testAgent } from "./_testing.ts";
+import { type BodyLimits, ENDPOINTS, RATE_BY_SERVICE } from "./app.ts";
 import { loadPage } from "./page.ts";
-import { AgentStore, type StoreLimits } from "./store.ts";
+import type { StoreLimits } from "./store.ts";
 
 const page = await loadPage();
 
 function setup(
   options: { limits?: Partial<StoreLimits>; bodyLimits?: Partial<BodyLimits> } = {},
 ) {
-  const lines: Record<string, unknown>[] = [];
-  const store = new AgentStore(options.limits);
-  const app = createAgentApp({
-    store,
-    log: createAgentLog({ level: "debug", sink: (line) => lines.push(JSON.parse(line)) }),
-    page,
-    ports: () => ({ http: 8126, statsd: 8125 }),
-    bodyLimits: options.bodyLimits,
-  });
-  const request = (path: string, init: RequestInit = {}) => app.request(path, init);
-  const json = async (path: string) => {
-    const response = await request(path);
-    assert.equal(response.status, 200, `GET ${path}`);
-    return await response.json();
-  };
-  return { app, store, lines, request, json };
+  return testAgent({ ...options, page });
 }
 
 function span(traceId: bigint, spanId: bigint, overrides: Record<string, unknown> = {}) {
@@ -45,17 +29,9 @@ function span(traceId: bigint, spanId: bigint, overrides: Record<string, unknown
   };
 }
 
-function msgpack(value: unknown): Uint8Array<ArrayBuffer> {
-  return encode(value, { useBigInt64: true }) as Uint8Array<ArrayBuffer>;
-}
-
 async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
   const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-function put(body: BodyInit, headers: Record<string, string> = {}): RequestInit {
-  return { method: "PUT", body, headers: { "content-type": "application/msgpack", ...headers } };
 }
 
 function post(body: unknown, headers: Record<string, string> = {}): RequestInit {
@@ -110,7 +86,7 @@ Deno.test("PUT /v0.4/traces answers rate_by_service and the trace shows in /loca
   });
   const response = await request(
     "/v0.4/traces",
-    put(msgpack([[child, span(0xfedcba9876543210n, 1n)]])),
+    putMsgpack(encode64([[child, span(0xfedcba9876543210n, 1n)]])),
   );
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), RATE_BY_SERVICE);
@@ -145,8 +121,8 @@ Deno.test("PUT /v0.4/traces answers rate_by_service and the trace shows in /loca
 Deno.test("POST /v0.5/traces is accepted too", async () => {
   const { request, json } = setup();
   const strings = ["", "auth-service", "auth.login", "POST /auth/login"];
-  const body = msgpack([strings, [[[1, 2, 3, 5n, 6n, 0n, 1n, 2, 0, {}, {}, 0]]]]);
-  const response = await request("/v0.5/traces", { ...put(body), method: "POST" });
+  const body = encode64([strings, [[[1, 2, 3, 5n, 6n, 0n, 1n, 2, 0, {}, {}, 0]]]]);
+  const response = await request("/v0.5/traces", { ...putMsgpack(body), method: "POST" });
   assert.equal(response.status, 200);
   const [trace] = await json("/local/traces");
   assert.equal(trace.spans[0].service, "auth-service");
@@ -160,7 +136,7 @@ Deno.test("/local/traces lists newest first, filters by service and honours limi
       "auth-service",
     ]] as const
   ) {
-    await request("/v0.4/traces", put(msgpack([[span(id, id, { service })]])));
+    await request("/v0.4/traces", putMsgpack(encode64([[span(id, id, { service })]])));
   }
   assert.deepEqual((await json("/local/traces")).map((t: { trace_id: string }) => t.trace_id), [
     "3",
@@ -176,7 +152,7 @@ Deno.test("/local/traces lists newest first, filters by service and honours limi
 
 Deno.test("GET /local/traces/:id finds a trace by its decimal or 128-bit hex id", async () => {
   const { request, json } = setup();
-  await request("/v0.4/traces", put(msgpack([[span(0xfedcba9876543210n, 1n)]])));
+  await request("/v0.4/traces", putMsgpack(encode64([[span(0xfedcba9876543210n, 1n)]])));
   assert.equal((await json("/local/traces/18364758544493064720")).spans.length, 1);
   assert.equal((await json("/local/traces/6925a1b200000000fedcba9876543210")).spans.length, 1);
   await assertError(await request("/local/traces/99"), 404, "trace_id");
@@ -185,17 +161,21 @@ Deno.test("GET /local/traces/:id finds a trace by its decimal or 128-bit hex id"
 
 Deno.test("PUT /v0.4/traces accepts a gzip-encoded body", async () => {
   const { request, json } = setup();
-  const body = await gzip(msgpack([[span(7n, 7n)]]));
-  const response = await request("/v0.4/traces", put(body, { "content-encoding": "gzip" }));
+  const body = await gzip(encode64([[span(7n, 7n)]]));
+  const response = await request("/v0.4/traces", putMsgpack(body, { "content-encoding": "gzip" }));
   assert.equal(response.status, 200);
   assert.equal((await json("/local/traces"))[0].trace_id, "7");
 });
 
 Deno.test("PUT /v0.4/traces answers 400 for garbage and counts the rejection", async () => {
   const { request, store, lines } = setup();
-  await assertError(await request("/v0.4/traces", put("definitely not msgpack")), 400, "body");
   await assertError(
-    await request("/v0.4/traces", put(msgpack([[{ span_id: 1n, trace_id: "x" }]]))),
+    await request("/v0.4/traces", putMsgpack("definitely not msgpack")),
+    400,
+    "body",
+  );
+  await assertError(
+    await request("/v0.4/traces", putMsgpack(encode64([[{ span_id: 1n, trace_id: "x" }]]))),
     400,
     "traces[0][0].trace_id",
   );
@@ -206,12 +186,12 @@ Deno.test("PUT /v0.4/traces answers 400 for garbage and counts the rejection", a
 
 Deno.test("PUT /v0.4/traces answers 413 past the body limit, declared or streamed", async () => {
   const { request } = setup({ bodyLimits: { traces: 64 } });
-  const big = msgpack([[span(1n, 1n, { meta: { pad: "x".repeat(200) } })]]);
+  const big = encode64([[span(1n, 1n, { meta: { pad: "x".repeat(200) } })]]);
   await assertError(
-    await request("/v0.4/traces", put(big, { "content-length": String(big.length) })),
+    await request("/v0.4/traces", putMsgpack(big, { "content-length": String(big.length) })),
     413,
   );
-  await assertError(await request("/v0.4/traces", put(new Blob([big]).stream())), 413);
+  await assertError(await request("/v0.4/traces", putMsgpack(new Blob([big]).stream())), 413);
 });
 
 Deno.test("a gzip body that expands past the limit answers 413", async () => {
@@ -219,7 +199,7 @@ Deno.test("a gzip body that expands past the limit answers 413", async () => {
   const bomb = await gzip(new Uint8Array(64 * 1024) as Uint8Array<ArrayBuffer>);
   assert.ok(bomb.length < 1024);
   await assertError(
-    await request("/v0.4/traces", put(bomb, { "content-encoding": "gzip" })),
+    await request("/v0.4/traces", putMsgpack(bomb, { "content-encoding": "gzip" })),
     413,
   );
 });
@@ -227,12 +207,12 @@ Deno.test("a gzip body that expands past the limit answers 413", async () => {
 Deno.test("a body that is not the gzip it claims answers 400, an unknown encoding 415", async () => {
   const { request } = setup();
   await assertError(
-    await request("/v0.4/traces", put("plain", { "content-encoding": "gzip" })),
+    await request("/v0.4/traces", putMsgpack("plain", { "content-encoding": "gzip" })),
     400,
     "body",
   );
   await assertError(
-    await request("/v0.4/traces", put("plain", { "content-encoding": "br" })),
+    await request("/v0.4/traces", putMsgpack("plain", { "content-encoding": "br" })),
     415,
     "content-encoding",
   );
@@ -240,10 +220,10 @@ Deno.test("a body that is not the gzip it claims answers 400, an unknown encodin
 
 Deno.test("PUT /v0.6/stats accepts a msgpack map and refuses anything else", async () => {
   const { request, store } = setup();
-  const ok = await request("/v0.6/stats", put(msgpack({ Stats: [], Hostname: "h" })));
+  const ok = await request("/v0.6/stats", putMsgpack(encode64({ Stats: [], Hostname: "h" })));
   assert.equal(ok.status, 200);
   assert.equal(store.counters.stats_payloads.received, 1);
-  await assertError(await request("/v0.6/stats", put(msgpack([1, 2]))), 400);
+  await assertError(await request("/v0.6/stats", putMsgpack(encode64([1, 2]))), 400);
 });
 
 // ---- other tracer calls -----------------------------------------------------------------
@@ -509,7 +489,7 @@ Deno.test("/local/events lists DogStatsD events and service checks", async () =>
 
 Deno.test("/local/stats counts what arrived and DELETE /local/session forgets everything", async () => {
   const { request, json, store } = setup();
-  await request("/v0.4/traces", put(msgpack([[span(1n, 1n)]])));
+  await request("/v0.4/traces", putMsgpack(encode64([[span(1n, 1n)]])));
   store.addDogStatsD("a:1|c", "udp");
   const stats = await json("/local/stats");
   assert.equal(stats.traces.received, 1);

@@ -4,28 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { encode } from "@msgpack/msgpack";
-import { createAgentLog } from "./_log.ts";
-import { createAgentApp } from "./app.ts";
+import { putMsgpack, testAgent } from "./_testing.ts";
 import { jsonLogBatch, logRecords, textLogBatch } from "./logs.ts";
 import { AgentStore, type StoreLimits } from "./store.ts";
 import { skimTraces } from "./trace_skim.ts";
 import { decodeTraces } from "./traces.ts";
 
-function setup(limits: Partial<StoreLimits> = {}) {
-  const store = new AgentStore(limits);
-  const app = createAgentApp({
-    store,
-    log: createAgentLog({ level: "error", sink: () => {} }),
-    page: { html: "", css: "", js: "" },
-    ports: () => ({ http: 8126, statsd: 8125 }),
-  });
-  const json = async (path: string) => {
-    const response = await app.request(path);
-    assert.equal(response.status, 200, `GET ${path}`);
-    return await response.json();
-  };
-  return { app, store, json };
-}
+const setup = (limits: Partial<StoreLimits> = {}) => testAgent({ limits });
 
 function span(traceId: bigint, spanId: bigint, service = "web-frontend") {
   return {
@@ -53,19 +38,13 @@ function payload(traceIds: bigint[], spansPerTrace = 2): Uint8Array<ArrayBuffer>
   ) as Uint8Array<ArrayBuffer>;
 }
 
-const put = (body: Uint8Array<ArrayBuffer>): RequestInit => ({
-  method: "PUT",
-  body,
-  headers: { "content-type": "application/msgpack" },
-});
-
 const ids = (traces: { trace_id: string }[]) => traces.map((t) => t.trace_id);
 
 // ---- traces ------------------------------------------------------------------------------
 
 Deno.test("a trace payload is queued as bytes and decoded only when traces are read", async () => {
   const { app, store, json } = setup();
-  const response = await app.request("/v0.4/traces", put(payload([1n, 2n])));
+  const response = await app.request("/v0.4/traces", putMsgpack(payload([1n, 2n])));
   assert.equal(response.status, 200);
   // Counted on arrival; nothing decoded yet.
   assert.deepEqual(store.counters.traces, {
@@ -88,7 +67,7 @@ Deno.test("traces read after many posts are the newest, the same as decoding eve
     // Later posts carry more chunks of traces already sent, as services flush apart.
     const traceIds = [BigInt(1000 + i * 3), BigInt(1001 + i * 3), BigInt(1000 + i)];
     const body = payload(traceIds, 1 + (i % 3));
-    assert.equal((await app.request("/v0.4/traces", put(body))).status, 200);
+    assert.equal((await app.request("/v0.4/traces", putMsgpack(body))).status, 200);
     eager.addTraces(decodeTraces(body, "0.4"), receivedAt);
   }
   const held = await json("/local/traces?limit=1000");
@@ -155,7 +134,7 @@ Deno.test("a malformed trace payload still answers 400 and queues nothing", asyn
       [encode({ traces: [] }), "traces"],
     ] as const
   ) {
-    const response = await app.request("/v0.4/traces", put(new Uint8Array(body)));
+    const response = await app.request("/v0.4/traces", putMsgpack(new Uint8Array(body)));
     assert.equal(response.status, 400);
     assert.equal((await response.json()).error.field, field);
   }
@@ -166,7 +145,7 @@ Deno.test("a malformed trace payload still answers 400 and queues nothing", asyn
 
 Deno.test("DELETE /local/session forgets queued traces and logs too", async () => {
   const { app, json } = setup();
-  await app.request("/v0.4/traces", put(payload([1n])));
+  await app.request("/v0.4/traces", putMsgpack(payload([1n])));
   await app.request("/api/v2/logs?service=s", {
     method: "POST",
     body: "one\ntwo\n",

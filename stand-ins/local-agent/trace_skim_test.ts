@@ -256,7 +256,7 @@ Deno.test("skimTraces() and decodeTraces() agree on thousands of generated and m
   let accepted = 0, refused = 0;
   for (let i = 0; i < 4000; i++) {
     const version: TraceVersion = i % 2 === 0 ? "0.4" : "0.5";
-    let bytes = encode64(version === "0.4" ? randomV04(random) : randomV05(random));
+    let bytes: Uint8Array = encode64(version === "0.4" ? randomV04(random) : randomV05(random));
     if (random() < 0.5) bytes = mutate(bytes, random);
     const expected = decoded(bytes, version);
     const actual = skimmed(bytes, version);
