@@ -153,6 +153,18 @@ Deno.test("peer URLs point at the peers' compose names on port 8000", () => {
   }
 });
 
+Deno.test("web-frontend gets every browser SDK setting its config reads, so .env reaches it", async () => {
+  const source = await Deno.readTextFile(
+    new URL("../services/web-frontend/config.ts", import.meta.url),
+  );
+  const read = [...new Set(source.match(/\bDD_RUM_[A-Z_]+\b/g))];
+  assert.ok(read.length >= 8, `found ${read.join(", ")}`);
+  const env = doc.services["web-frontend"].environment;
+  for (const name of read) {
+    assert.match(String(env[name]), new RegExp(`^\\$\\{${name}:-`), name);
+  }
+});
+
 Deno.test("one image for all: built from the Dockerfile, tagged with the VERSION default", () => {
   for (const name of [...SERVICES, "local-agent", "jira-stand-in"]) {
     const service = doc.services[name];
@@ -174,7 +186,9 @@ Deno.test("only web-frontend is published (and the local Agent page on loopback)
     .filter(([, s]: [string, any]) => s.ports?.length)
     .map(([name]) => name).sort();
   assert.deepEqual(published, ["local-agent", "web-frontend"]);
-  assert.deepEqual(doc.services["web-frontend"].ports, ["${WEB_PORT:-8080}:8000"]);
+  assert.deepEqual(doc.services["web-frontend"].ports, [
+    "${WEB_BIND_ADDRESS:-127.0.0.1}:${WEB_PORT:-8080}:8000",
+  ]);
   assert.deepEqual(doc.services["local-agent"].ports, ["127.0.0.1:${LOCAL_AGENT_PORT:-8126}:8126"]);
 });
 
@@ -203,12 +217,14 @@ Deno.test("the Datadog Agent: pinned 7.x image, key from either variable, APM, D
       "DD_APM_NON_LOCAL_TRAFFIC",
       "DD_DOGSTATSD_NON_LOCAL_TRAFFIC",
       "DD_LOGS_ENABLED",
-      "DD_LOGS_CONFIG_CONTAINER_COLLECT_ALL",
       "DD_EVP_PROXY_CONFIG_ENABLED",
     ]
   ) {
     assert.equal(env[name], "true", name);
   }
+  // Logs of the containers that carry a com.datadoghq.ad.logs label only, not of every
+  // container on the user's machine.
+  assert.equal(env.DD_LOGS_CONFIG_CONTAINER_COLLECT_ALL, "false");
   for (
     const mount of [
       "/var/run/docker.sock:/var/run/docker.sock:ro",
