@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { probe, runPlan, type Step, StepFailedError } from "./lib/plan.ts";
 import { findTool, REPO_ROOT } from "./lib/tools.ts";
+import { environmentWithDotenv } from "./lib/dotenv.ts";
 import {
   ALL_SERVICES,
   chooseMode,
@@ -22,7 +23,6 @@ import {
   missingPrerequisites,
   type Mode,
   parseComposePs,
-  parseDotenv,
   planDown,
   planLogs,
   planStatus,
@@ -51,7 +51,7 @@ async function readText(path: string): Promise<string | undefined> {
 
 /** The variables Compose will see: `.env` beside compose.yaml, overridden by the environment. */
 async function composeVars(): Promise<Vars> {
-  return { ...parseDotenv((await readText(".env")) ?? ""), ...Deno.env.toObject() };
+  return await environmentWithDotenv();
 }
 
 async function dockerFacts(): Promise<DockerFacts> {

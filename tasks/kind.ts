@@ -14,6 +14,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { join } from "node:path";
 import { probe, runPlan, StepFailedError } from "./lib/plan.ts";
 import { findTool, REPO_ROOT, TOOLS_BIN } from "./lib/tools.ts";
+import { DEFAULT_ENV_FILE, environmentWithDotenv } from "./lib/dotenv.ts";
 import {
   AGENT_NAMESPACE,
   APP_NAMESPACE,
@@ -37,16 +38,21 @@ interface Command {
   description: string;
   usage: string;
   help: string;
-  run(args: string[]): Promise<number>;
+  run(args: string[], env: Env): Promise<number>;
 }
 
-const DRY_RUN_HELP = "  --dry-run   print the plan and change nothing\n";
+/** The variables a command reads: `.env` (or `--env-file`) under the process environment. */
+type Env = Record<string, string | undefined>;
+
+const DRY_RUN_HELP = "  --dry-run   print the plan and change nothing\n" +
+  "  --env-file FILE  read the variables from FILE instead of .env (the environment wins)\n";
 
 const commands: Record<string, Command> = {
   up: {
     description: "Create the cluster, install the Datadog Agent and deploy the services",
-    usage: "kind:up [--dry-run]",
-    help: `Creates kind cluster $KIND_CLUSTER_NAME (default dd-payments-kind) if it is not there,
+    usage: "kind:up [--dry-run] [--env-file FILE]",
+    help:
+      `Reads .env at the repository root as compose:up does, then creates kind cluster $KIND_CLUSTER_NAME (default dd-payments-kind) if it is not there,
 builds demo-services:<VERSION> and loads it into the nodes, creates the namespaces and the
 Secrets (from SESSION_SECRET, DD_RUM_CLIENT_TOKEN, DD_RUM_APPLICATION_ID, JIRA_BASE_URL,
 JIRA_EMAIL, JIRA_API_TOKEN), installs the Datadog Agent with Helm when DD_API_KEY (or
@@ -172,10 +178,9 @@ function generateSecret(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function up(args: string[]): Promise<number> {
+async function up(args: string[], env: Env): Promise<number> {
   const { values } = parse(args, dryRunOption);
   const dryRun = Boolean(values["dry-run"]);
-  const env = Deno.env.toObject();
   const cluster = clusterNameFrom(env);
   const version = await readRepoFile("VERSION");
   const denoVersion = await readRepoFile(".deno-version");
@@ -258,9 +263,9 @@ async function datadogReleaseExists(cluster: string): Promise<boolean> {
   return code === 0;
 }
 
-async function down(args: string[]): Promise<number> {
+async function down(args: string[], env: Env): Promise<number> {
   const { values } = parse(args, { ...dryRunOption, yes: { type: "boolean", short: "y" } });
-  const cluster = clusterNameFrom(Deno.env.toObject());
+  const cluster = clusterNameFrom(env);
   if (!findTool("kind")) throw new KindTaskError("Not found on PATH: kind");
   const plan = planDown({ cluster, clusterExists: await clusterExists(cluster) });
   if (plan.length === 0) {
@@ -282,15 +287,15 @@ async function down(args: string[]): Promise<number> {
   return 0;
 }
 
-async function status(args: string[]): Promise<number> {
+async function status(args: string[], env: Env): Promise<number> {
   parse(args);
-  const cluster = clusterNameFrom(Deno.env.toObject());
+  const cluster = clusterNameFrom(env);
   await requireCluster(cluster);
   await runPlan(planStatus(cluster));
   return 0;
 }
 
-async function logs(args: string[]): Promise<number> {
+async function logs(args: string[], env: Env): Promise<number> {
   const { values, positionals } = parse(args, {
     "no-follow": { type: "boolean" },
     tail: { type: "string" },
@@ -300,16 +305,16 @@ async function logs(args: string[]): Promise<number> {
   if (!Number.isInteger(tail) || tail < 0) {
     throw new KindTaskError("Cannot use --tail: expected a whole number of lines");
   }
-  const cluster = clusterNameFrom(Deno.env.toObject());
+  const cluster = clusterNameFrom(env);
   await requireCluster(cluster);
   await runPlan(planLogs(cluster, service, { follow: !values["no-follow"], tail }));
   return 0;
 }
 
-async function redeploy(args: string[]): Promise<number> {
+async function redeploy(args: string[], env: Env): Promise<number> {
   const { values, positionals } = parse(args, dryRunOption);
   const service = parseService(positionals[0]);
-  const cluster = clusterNameFrom(Deno.env.toObject());
+  const cluster = clusterNameFrom(env);
   await requireCluster(cluster);
   const plan = planRedeploy({
     cluster,
@@ -338,9 +343,27 @@ async function validate(args: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
+/** Takes `--env-file FILE` (or `--env-file=FILE`) out of a command's arguments. */
+export function takeEnvFile(args: string[]): { envFile?: string; args: string[] } {
+  const rest: string[] = [];
+  let envFile: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--env-file") {
+      envFile = args[++i];
+      if (!envFile) throw new KindTaskError("Missing value for --env-file: expected a file");
+    } else if (arg.startsWith("--env-file=")) {
+      envFile = arg.slice("--env-file=".length);
+    } else rest.push(arg);
+  }
+  return { envFile, args: rest };
+}
+
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
-  return "Usage: deno task kind:<command> [options]   (--help after a command for more)\n\n" +
+  return "Usage: deno task kind:<command> [options]   (--help after a command for more)\n" +
+    "Settings come from .env at the repository root (--env-file FILE for another), with the\n" +
+    "environment winning over it, as for compose:up.\n\n" +
     Object.entries(commands)
       .map(([name, c]) => `  ${name.padEnd(width)}  ${c.description}`)
       .join("\n");
@@ -364,7 +387,13 @@ async function main(argv: string[]): Promise<number> {
   useToolsFolder();
   Deno.chdir(REPO_ROOT);
   try {
-    return await command.run(rest);
+    const { envFile, args } = takeEnvFile(rest);
+    const env = await environmentWithDotenv(envFile ?? DEFAULT_ENV_FILE, {
+      required: envFile !== undefined,
+    }).catch((error) => {
+      throw new KindTaskError(error.message);
+    });
+    return await command.run(args, env);
   } catch (error) {
     if (error instanceof KindTaskError) {
       console.error(error.message);

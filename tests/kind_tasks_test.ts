@@ -51,6 +51,12 @@ async function runKind(
     const v = Deno.env.get(k);
     return v ? [[k, v]] : [];
   });
+  // A developer's own .env must not change what the task does here: an empty one unless named.
+  if (!args.some((a) => a.startsWith("--env-file"))) {
+    const empty = join(rec.dir, "empty.env");
+    await Deno.writeTextFile(empty, "");
+    args = [...args, `--env-file=${empty}`];
+  }
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", TASK, ...args],
     clearEnv: true,
@@ -163,6 +169,35 @@ Deno.test("kind:up with a Datadog key installs the chart and keeps every secret 
   assert.match(stdinOf("jira-poller-secrets"), /^JIRA_API_TOKEN=jira-token-value-7$/m);
   assert.ok(!stdinOf("jira-poller-secrets").includes(SECRET_ENV.SESSION_SECRET));
   assert.equal(stdinOf("datadog-secret"), "api-key=ddApiKeyValue123\n");
+});
+
+Deno.test("kind:up reads .env as compose:up does, the environment winning over it", async () => {
+  await using rec = await startRecording({ rules: rules([]) });
+  const envFile = join(rec.dir, "my.env");
+  await Deno.writeTextFile(
+    envFile,
+    [
+      "# as in .env.example",
+      "DD_API_KEY=ddApiKeyFromFile9",
+      "DD_SITE=datadoghq.eu",
+      `JIRA_API_TOKEN="${SECRET_ENV.JIRA_API_TOKEN}"`,
+      "KIND_CLUSTER_NAME=dd-payments-kind",
+    ].join("\n"),
+  );
+  const result = await runKind(rec, ["up", "--env-file", envFile], { DD_SITE: "datadoghq.com" });
+  assert.equal(result.code, 0, result.stderr);
+  // The key from the file chose the Datadog Agent; DD_SITE from the environment won.
+  assert.deepEqual(await rec.commandLines(), upCommands({ create: true, datadog: true }));
+  const calls = await rec.calls();
+  const stdinOf = (name: string) =>
+    calls.find((c) => c.args.includes(name) && c.args.includes("create"))?.stdin ?? "";
+  assert.equal(stdinOf("datadog-secret"), "api-key=ddApiKeyFromFile9\n");
+  assert.match(stdinOf("jira-poller-secrets"), /^JIRA_API_TOKEN=jira-token-value-7$/m);
+  assert.ok(!result.stderr.includes("ddApiKeyFromFile9"));
+
+  const missing = await runKind(rec, ["up", "--env-file", join(rec.dir, "none.env")]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /Cannot read the env file .*none\.env/);
 });
 
 Deno.test("a second kind:up with the cluster listed does not create it again and keeps the session secret", async () => {

@@ -48,26 +48,6 @@ export const LOCAL_RUM_PROXY_URL = "http://dd-agent:8126/browser-intake";
 /** Variables from the process environment merged over those of `.env` (the process wins). */
 export type Vars = Record<string, string | undefined>;
 
-/**
- * Parses a `.env` file the way Compose reads it for interpolation: `KEY=value` lines,
- * optional `export `, `#` comments, single- or double-quoted values.
- */
-export function parseDotenv(text: string): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith("#")) continue;
-    const match = line.match(/^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/);
-    if (!match) continue;
-    let value = match[2];
-    const quoted = value.match(/^(['"])(.*)\1$/);
-    if (quoted) value = quoted[2];
-    else value = value.replace(/\s+#.*$/, "").trim();
-    vars[match[1]] = value;
-  }
-  return vars;
-}
-
 /** The Datadog API key variable that is set, if any (its value is never returned). */
 export function apiKeyVariable(vars: Vars): "DD_API_KEY" | "DATADOG_API_KEY" | undefined {
   if (vars.DD_API_KEY?.trim()) return "DD_API_KEY";

@@ -6,7 +6,6 @@ import {
   datadogAppUrl,
   missingPrerequisites,
   parseComposePs,
-  parseDotenv,
   planDown,
   planLogs,
   planStatus,
@@ -47,25 +46,6 @@ Deno.test("chooseMode() falls back to the local stand-ins without a key (blank c
 Deno.test("chooseMode() never puts the key's value in its reason", () => {
   assert.doesNotMatch(chooseMode({ DD_API_KEY: "abc123secret" }).reason, /abc123secret/);
   assert.equal(apiKeyVariable({ DD_API_KEY: "abc123secret" }), "DD_API_KEY");
-});
-
-Deno.test("parseDotenv() reads KEY=value lines, quotes, export and comments", () => {
-  const vars = parseDotenv([
-    "# comment",
-    "DD_API_KEY=",
-    "export DD_SITE=datadoghq.com",
-    `JIRA_EMAIL="me@example.com"`,
-    "JIRA_PROJECT_KEY='PER' ",
-    "LOG_LEVEL=debug # inline comment",
-    "not a line",
-  ].join("\n"));
-  assert.deepEqual(vars, {
-    DD_API_KEY: "",
-    DD_SITE: "datadoghq.com",
-    JIRA_EMAIL: "me@example.com",
-    JIRA_PROJECT_KEY: "PER",
-    LOG_LEVEL: "debug",
-  });
 });
 
 Deno.test("missingPrerequisites() names docker when it is not installed", () => {
