@@ -30,6 +30,12 @@ export interface ServiceAppOptions {
   readiness: Readiness;
   /** The most a request may take here (see `REQUEST_BUDGET_MS`). */
   budgetMs: number;
+  /**
+   * Whether a caller's `x-request-budget-ms` may shorten it (default true, for the services
+   * behind the gateway). The gateway faces the public and sets false: a browser cannot
+   * make it give up early and log errors on purpose.
+   */
+  acceptCallerBudget?: boolean;
 }
 
 /**
@@ -39,7 +45,11 @@ export interface ServiceAppOptions {
  */
 export function createServiceApp(options: ServiceAppOptions): Hono<ObservedEnv> {
   const app = new Hono<ObservedEnv>();
-  app.use(observe({ log: options.log, budgetMs: options.budgetMs }));
+  app.use(observe({
+    log: options.log,
+    budgetMs: options.budgetMs,
+    acceptCallerBudget: options.acceptCallerBudget,
+  }));
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.get(
     "/readyz",

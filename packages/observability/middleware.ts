@@ -31,6 +31,8 @@ export interface ObserveOptions {
   log: Logger;
   /** The most this service waits for a request, whatever the caller's budget. */
   budgetMs: number;
+  /** Whether the caller's `x-request-budget-ms` can shorten `budgetMs` (default true). */
+  acceptCallerBudget?: boolean;
   /** Paths served without a span (probes would otherwise flood the trace list). */
   untraced?: readonly string[];
 }
@@ -53,11 +55,17 @@ function routeTemplate(c: Context): string {
  */
 export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv> {
   const untraced = new Set(options.untraced ?? ["/healthz", "/readyz"]);
+  const acceptCallerBudget = options.acceptCallerBudget ?? true;
   return async function observeRequest(c, next) {
     const incomingId = c.req.header(REQUEST_ID_HEADER);
     const requestId = incomingId && REQUEST_ID.test(incomingId) ? incomingId : crypto.randomUUID();
     c.set("requestId", requestId);
-    c.set("deadline", Deadline.fromHeader(c.req.header(BUDGET_HEADER), options.budgetMs));
+    c.set(
+      "deadline",
+      acceptCallerBudget
+        ? Deadline.fromHeader(c.req.header(BUDGET_HEADER), options.budgetMs)
+        : new Deadline(options.budgetMs),
+    );
     c.set("log", options.log.child({ request_id: requestId }));
     c.header(REQUEST_ID_HEADER, requestId);
     if (untraced.has(c.req.path)) {

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { readStreamCapped } from "./body.ts";
+import type { Deadline } from "./deadline.ts";
 import { HttpError } from "./errors.ts";
 
 /** The largest JSON body any service accepts, in bytes. */
@@ -44,7 +45,12 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
       },
     );
   }
-  const bytes = await readCapped(c.req.raw.body, MAX_BODY_BYTES, c.req.header("content-length"));
+  const bytes = await readCapped(
+    c.req.raw.body,
+    MAX_BODY_BYTES,
+    c.req.header("content-length"),
+    (c.get("deadline") as Deadline | undefined)?.remaining(),
+  );
   let body: unknown;
   try {
     body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
@@ -70,15 +76,35 @@ function tooLarge(limit = MAX_BODY_BYTES): HttpError {
 /**
  * Reads a raw body stream of at most `limit` bytes, giving up with a 413 as soon as the
  * declared length or the bytes read pass it, instead of buffering whatever a client sends.
+ * With `timeoutMs` (the request's remaining budget), a body that has not fully arrived by
+ * then is a 408; a connection that breaks mid-body is a 400. Neither is the service's fault,
+ * so neither is a 500 in the logs and traces.
  */
 export async function readCapped(
   body: ReadableStream<Uint8Array> | null,
   limit: number,
   declaredLength?: string,
+  timeoutMs?: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
   if (Number(declaredLength ?? "0") > limit) {
     await body?.cancel().catch(() => {});
     throw tooLarge(limit);
   }
-  return readStreamCapped(body, limit, () => tooLarge(limit));
+  return readStreamCapped(body, limit, () => tooLarge(limit), {
+    timeoutMs,
+    timedOut: () =>
+      new HttpError(
+        408,
+        "request_timeout",
+        `Cannot read body: it did not arrive within ${Math.round(timeoutMs ?? 0)} ms`,
+        { field: "body" },
+      ),
+    broken: () =>
+      new HttpError(
+        400,
+        "incomplete_body",
+        "Cannot read body: the connection closed before the body ended",
+        { field: "body" },
+      ),
+  });
 }

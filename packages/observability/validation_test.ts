@@ -92,3 +92,58 @@ Deno.test("the service app answers unknown routes with a 404 envelope", async ()
   assert.equal(res.status, 404);
   assert.equal((await res.json()).error.code, "not_found");
 });
+
+/** A body that sends `first` and then nothing more, or fails with `error` when given. */
+function stalledBody(first: string, error?: Error): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode(first));
+      if (error) controller.error(error);
+    },
+  });
+}
+
+function appWithBudget(budgetMs: number, acceptCallerBudget?: boolean) {
+  const app = createServiceApp({
+    log: createLogger({ service: "svc", sink: () => {} }),
+    readiness: createReadiness(true),
+    budgetMs,
+    acceptCallerBudget,
+  });
+  app.post("/things", async (c) => c.json({ ok: true, body: await readJson(c, Body) }));
+  app.get("/budget", (c) => c.json({ remaining: c.get("deadline").remaining() }));
+  return app;
+}
+
+Deno.test("readJson() answers 408 request_timeout for a body that stops arriving, within the budget", async () => {
+  const app = appWithBudget(200);
+  const started = Date.now();
+  const res = await app.request("/things", {
+    method: "POST",
+    body: stalledBody('{"amount":'),
+    headers: { "content-type": "application/json" },
+  });
+  assert.ok(Date.now() - started < 2000, "the budget bounds the wait");
+  assert.equal(res.status, 408);
+  const json = await res.json();
+  assert.equal(json.error.code, "request_timeout");
+  assert.equal(json.error.field, "body");
+});
+
+Deno.test("readJson() answers 400 incomplete_body when the connection breaks mid-body", async () => {
+  const res = await appWithBudget(1000).request("/things", {
+    method: "POST",
+    body: stalledBody('{"amount":', new TypeError("connection reset")),
+    headers: { "content-type": "application/json" },
+  });
+  assert.equal(res.status, 400);
+  assert.equal((await res.json()).error.code, "incomplete_body");
+});
+
+Deno.test("a caller's x-request-budget-ms shortens the budget unless the app faces the public", async () => {
+  const headers = { "x-request-budget-ms": "0" };
+  const inner = await (await appWithBudget(5000).request("/budget", { headers })).json();
+  assert.equal(inner.remaining, 0);
+  const edge = await (await appWithBudget(5000, false).request("/budget", { headers })).json();
+  assert.ok(edge.remaining > 4000, `${edge.remaining} ms left at the edge`);
+});

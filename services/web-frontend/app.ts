@@ -27,6 +27,7 @@ import {
   bankTag,
   IDEMPOTENCY_HEADER,
   idempotencyKeyFrom,
+  paymentNotSent,
   paymentOutcome,
   paymentOutcomeUnknown,
   scopedIdempotencyKey,
@@ -134,6 +135,8 @@ export function createApp(deps: WebDeps) {
       log: deps.log,
       readiness: deps.readiness,
       budgetMs: config.base.requestBudgetMs,
+      // The public edge: a browser's x-request-budget-ms does not shorten the gateway's.
+      acceptCallerBudget: false,
     }),
   );
   app.onError(handleError);
@@ -247,6 +250,11 @@ export function createApp(deps: WebDeps) {
     }).catch((error) => {
       if (!(error instanceof UpstreamError)) throw error;
       metrics.increment(METRIC.paymentError, { bank });
+      if (error.code === "deadline_exceeded") {
+        // The budget ran out before the call went out: this request paid nothing.
+        log.warn(LOG.paymentNotSent, { ...facts, idempotency_key: key, error: errorFields(error) });
+        throw paymentNotSent(key, error);
+      }
       log.error(LOG.paymentUpstreamError, {
         ...facts,
         idempotency_key: key,
@@ -338,7 +346,11 @@ export function createApp(deps: WebDeps) {
     let failing = false;
     app.post(RUM_PROXY_PATH, async (c) => {
       const ddforward = checkForwardPath(c.req.query("ddforward"));
-      const body = await readCapped(c.req.raw.body, c.req.header("content-length"));
+      const body = await readCapped(
+        c.req.raw.body,
+        c.req.header("content-length"),
+        c.get("deadline").remaining(),
+      );
       const timeout = Math.min(config.peerTimeoutMs, c.get("deadline").remaining());
       try {
         // Cookies and other headers stay here: the intake needs the batch, its type and

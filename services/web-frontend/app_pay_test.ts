@@ -210,3 +210,28 @@ for (
     assert.equal(gw.telemetry.logged("payment_upstream_error").length, 1);
   });
 }
+
+Deno.test("POST /api/pay answers 408 for a body that stops arriving, and sends and counts nothing", async () => {
+  const gw = await createTestGateway({ payments: answers(SETTLED), budgetMs: 150 });
+  const cookie = await gw.cookieFor();
+  const stalled = new ReadableStream<Uint8Array>({
+    start: (controller) => controller.enqueue(new TextEncoder().encode('{"bank_id":"HSBC",')),
+  });
+  const res = await gw.app.request("/api/pay", {
+    method: "POST",
+    body: stalled,
+    headers: { cookie, "content-type": "application/json", "idempotency-key": "slow-1" },
+  });
+  assert.equal(res.status, 408);
+  assert.equal((await res.json()).error.code, "request_timeout");
+  assert.equal(gw.seen.payments.length, 0);
+  assert.equal(gw.telemetry.metrics.total("web.payment.error"), 0);
+  assert.equal(gw.telemetry.logged("payment_upstream_error").length, 0);
+});
+
+Deno.test("POST /api/pay ignores a browser's x-request-budget-ms: the gateway keeps its own", async () => {
+  const gw = await createTestGateway({ payments: answers(SETTLED) });
+  const res = await pay(gw, undefined, { "x-request-budget-ms": "0" });
+  assert.equal(res.status, 200);
+  assert.ok(Number(gw.seen.payments[0].headers.get("x-request-budget-ms")) > 1000);
+});

@@ -87,6 +87,21 @@ export function paymentOutcomeUnknown(
   );
 }
 
+/**
+ * The answer when the request's time ran out before the payment was sent to
+ * payment-service: nothing was sent, so unlike {@linkcode paymentOutcomeUnknown} the
+ * outcome is known.
+ */
+export function paymentNotSent(key: string, cause?: unknown): HttpError {
+  return new HttpError(
+    503,
+    "deadline_exceeded",
+    "No time was left to send this payment, so it was not sent. Retry with the same " +
+      "Idempotency-Key.",
+    { details: { idempotency_key: key }, cause },
+  );
+}
+
 /** The payment fields the assistant is told about. */
 export interface PaymentFacts {
   payment_id: string;

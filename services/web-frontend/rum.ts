@@ -144,11 +144,15 @@ export function contentSecurityPolicy(rum: RumConfig | null): CspDirectives {
   };
 }
 
-/** Reads a proxied body of at most `limit` bytes (413 past it), with the kit's reader. */
+/**
+ * Reads a proxied body of at most `limit` bytes (413 past it), with the kit's reader: 408
+ * when it has not arrived within `timeoutMs`.
+ */
 export function readCapped(
   body: ReadableStream<Uint8Array> | null,
   declaredLength: string | undefined,
+  timeoutMs?: number,
   limit = RUM_PROXY_MAX_BYTES,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  return readBodyCapped(body, limit, declaredLength);
+  return readBodyCapped(body, limit, declaredLength, timeoutMs);
 }

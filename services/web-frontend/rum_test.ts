@@ -81,13 +81,16 @@ Deno.test("contentSecurityPolicy() adds the intake origin only for RUM without a
 
 Deno.test("readCapped() reads a body up to the limit and refuses one past it with 413", async () => {
   const bytes = new Uint8Array([1, 2, 3, 4]);
-  assert.deepEqual(await readCapped(new Blob([bytes]).stream(), undefined, 4), bytes);
-  await assert.rejects(readCapped(new Blob([bytes]).stream(), undefined, 3), (error: unknown) => {
-    assert.ok(error instanceof HttpError);
-    assert.equal(error.status, 413);
-    return true;
-  });
-  await assert.rejects(readCapped(new Blob([bytes]).stream(), "99", 10), /larger than/);
+  assert.deepEqual(await readCapped(new Blob([bytes]).stream(), undefined, undefined, 4), bytes);
+  await assert.rejects(
+    readCapped(new Blob([bytes]).stream(), undefined, undefined, 3),
+    (error: unknown) => {
+      assert.ok(error instanceof HttpError);
+      assert.equal(error.status, 413);
+      return true;
+    },
+  );
+  await assert.rejects(readCapped(new Blob([bytes]).stream(), "99", undefined, 10), /larger than/);
   assert.deepEqual(await readCapped(null, undefined), new Uint8Array());
 });
 

@@ -24,6 +24,7 @@ export const LOG = {
   paymentOk: "payment_ok",
   paymentFailed: "payment_failed",
   paymentUpstreamError: "payment_upstream_error",
+  paymentNotSent: "payment_not_sent",
   assistantError: "assistant_error",
   rumProxyError: "rum_proxy_error",
   webDistMissing: "web_dist_missing",

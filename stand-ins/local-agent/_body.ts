@@ -13,11 +13,15 @@ function tooLarge(limit: number, what = "body"): AgentError {
   );
 }
 
+/** How long a body may take to arrive: a sender stuck mid-body does not hold a request open. */
+export const BODY_TIMEOUT_MS = 10_000;
+
 /**
  * Reads a request body of at most `limit` bytes and undoes its `Content-Encoding` (gzip or
  * deflate), again capped at `limit` bytes so a small compressed body cannot expand without
- * bound. Answers 413 past the limit, 415 for an unknown encoding and 400 for a body that
- * does not decompress.
+ * bound. Answers 413 past the limit, 415 for an unknown encoding, 400 for a body that
+ * does not decompress or whose connection closes early, and 408 for one still incomplete
+ * after {@linkcode BODY_TIMEOUT_MS}.
  */
 export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
   const encoding = compressionOf(request.headers.get("content-encoding"));
@@ -26,7 +30,23 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
     await request.body?.cancel().catch(() => {});
     throw tooLarge(limit);
   }
-  const bytes = await readCapped(request.body, limit, () => tooLarge(limit));
+  const bytes = await readStreamCapped(request.body, limit, () => tooLarge(limit), {
+    timeoutMs: BODY_TIMEOUT_MS,
+    timedOut: () =>
+      new AgentError(
+        408,
+        "request_timeout",
+        `Cannot read body: it did not arrive within ${BODY_TIMEOUT_MS} ms`,
+        "body",
+      ),
+    broken: () =>
+      new AgentError(
+        400,
+        "incomplete_body",
+        "Cannot read body: the connection closed before the body ended",
+        "body",
+      ),
+  });
   return encoding ? await decompress(bytes, encoding, limit) : bytes;
 }
 

@@ -1,5 +1,5 @@
 /** The 4xx statuses the stand-in answers with. */
-export type RejectStatus = 400 | 404 | 405 | 413 | 415;
+export type RejectStatus = 400 | 404 | 405 | 408 | 413 | 415;
 
 /**
  * Why a request was refused: a 4xx with a stable machine-readable `code` and a sentence
