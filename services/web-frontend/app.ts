@@ -67,7 +67,12 @@ export interface WebEnv {
 
 /** Limits match auth-service's; the password is never logged or traced. */
 export const LoginRequest = z.object({
-  username: z.string().trim().min(1).max(64),
+  // Printable text only: control characters and lone surrogates would be escaped to six
+  // bytes each in the session token and could push it past what a cookie check accepts.
+  username: z.string().trim().min(1).max(64).regex(
+    /^[^\p{Cc}\p{Cs}]*$/u,
+    "must not contain control characters",
+  ),
   password: z.string().min(1).max(128),
 }).strict();
 

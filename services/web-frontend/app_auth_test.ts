@@ -200,3 +200,28 @@ Deno.test("POST /api/logout clears the session cookie", async () => {
   assert.match(header, /Max-Age=0/);
   assert.match(header, /HttpOnly/);
 });
+
+Deno.test("POST /api/login answers 400 naming username for control characters and lone surrogates", async () => {
+  const gw = await createTestGateway({ auth: loginOk });
+  for (const username of ["\u0001".repeat(64), "a\u0000b", "bo\nb", "\ud800x"]) {
+    const res = await gw.app.request(login({ username, password: "pw" }));
+    assert.equal(res.status, 400, JSON.stringify(username));
+    assert.equal((await res.json()).error.field, "username");
+  }
+  assert.equal(gw.seen.auth.length, 0);
+});
+
+Deno.test("the longest username the login accepts still makes a session that works", async () => {
+  const gw = await createTestGateway({ auth: loginOk });
+  // 64 UTF-16 units of the most bytes each once encoded: quotes and backslashes (escaped to
+  // two bytes), three-byte characters, and emoji (four bytes per two units).
+  for (const username of ['"\\'.repeat(32), "€".repeat(64), "😀".repeat(32)]) {
+    const res = await gw.app.request(login({ username, password: "pw" }));
+    assert.equal(res.status, 200);
+    const session = await gw.app.request("/api/session", {
+      headers: { cookie: sessionCookie(res) },
+    });
+    assert.equal(session.status, 200, `a session for ${username.slice(0, 4)}…`);
+    assert.equal((await session.json()).username, username);
+  }
+});
