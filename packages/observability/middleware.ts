@@ -39,12 +39,16 @@ export interface ObserveOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-function routeTemplate(c: Context): string {
+/**
+ * The template of the route that answered, or undefined when none did (a 404): the path
+ * as sent is not a template, and a scanner trying paths would make a resource of each.
+ */
+function routeTemplate(c: Context): string | undefined {
   try {
     const template = routePath(c, -1);
-    return template && template !== "/*" ? template : c.req.path;
+    return template && template !== "/*" ? template : undefined;
   } catch {
-    return c.req.path;
+    return undefined;
   }
 }
 
@@ -98,9 +102,9 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
       const route = routeTemplate(c);
       const status = c.res.status;
       // One addTags call: each setTag re-checks sampling tags and span listeners.
+      // Without a route, the method alone, as dd-trace's own web integrations name it.
       const tags: Record<string, unknown> = {
-        "resource.name": `${method} ${route}`,
-        "http.route": route,
+        "resource.name": route === undefined ? method : `${method} ${route}`,
         "http.status_code": String(status),
         duration_ms: Math.round(performance.now() - started),
       };
@@ -111,6 +115,7 @@ export function observe(options: ObserveOptions): MiddlewareHandler<ObservedEnv>
         tags["error.type"] = "http_error";
         tags["error.message"] = `Answered ${status}`;
       }
+      if (route !== undefined) tags["http.route"] = route;
       span.addTags(tags);
       finishAfterResponse(span);
     }

@@ -81,6 +81,20 @@ Deno.test("observe() leaves a client error (4xx) unflagged", opts, async () => {
   assert.equal(span.meta["http.status_code"], "400");
 });
 
+Deno.test(
+  "observe() names a request no route answered by its method alone, not its path",
+  opts,
+  async () => {
+    const res = await app.request("/..%5C..%5Cetc/passwd-probe-1");
+    assert.equal(res.status, 404);
+    const span = await capture.waitFor((s) => s.meta["http.url"]?.endsWith("passwd-probe-1"));
+    assert.equal(span.resource, "GET");
+    assert.equal(span.meta["http.route"], undefined);
+    assert.equal(span.meta["http.status_code"], "404");
+    assert.equal(span.error, 0);
+  },
+);
+
 Deno.test("observe() does not trace health probes", opts, async () => {
   assert.equal((await app.request("/healthz")).status, 200);
   await app.request("/things/after-probe");
