@@ -46,5 +46,14 @@ const stop = async () => {
   await running.close();
   Deno.exit(0);
 };
-Deno.addSignalListener("SIGINT", stop);
+// Ctrl-C in a terminal signals every process of `deno task dev` at once, and the services
+// send their last spans and log lines as they stop: SIGINT keeps receiving for a moment
+// first. SIGTERM (what `deno task dev` sends once the services are gone), or a second
+// Ctrl-C, stops at once.
+const SIGINT_LINGER_MS = 1500;
+let lingering: ReturnType<typeof setTimeout> | undefined;
+Deno.addSignalListener("SIGINT", () => {
+  if (lingering !== undefined) return void stop();
+  lingering = setTimeout(stop, SIGINT_LINGER_MS);
+});
 Deno.addSignalListener("SIGTERM", stop);

@@ -68,3 +68,41 @@ Deno.test("main.ts starts on the configured ports, answers /readyz and stops on 
   }
   assert.match(text, /"message":"local_agent_stopped"/);
 });
+
+Deno.test("main.ts keeps receiving for a moment after SIGINT, so services stopping with it are heard", async () => {
+  const child = command({
+    LOCAL_AGENT_HTTP_PORT: "0",
+    LOCAL_AGENT_STATSD_PORT: "0",
+    HOST: "127.0.0.1",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  try {
+    while (!text.includes("\n")) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    const { url } = JSON.parse(text.slice(0, text.indexOf("\n")));
+    // As Ctrl-C reaches every process of the dev stack at once.
+    const interrupted = Date.now();
+    child.kill("SIGINT");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const late = await fetch(`${url}/api/v2/logs?service=payment-service&ddsource=deno`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: '{"message":"service_stopped","level":"info"}\n',
+    });
+    await late.body?.cancel();
+    assert.equal(late.status, 202, "a service's last log line, sent after the Ctrl-C");
+    const status = await child.status;
+    assert.equal(status.code, 0);
+    assert.ok(Date.now() - interrupted < 6000, "and it still stops on its own");
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already stopped */ }
+    await reader.cancel().catch(() => {});
+    await child.stderr.cancel().catch(() => {});
+  }
+});

@@ -580,32 +580,38 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   ];
   const children = new Map<ProcessName, Deno.ChildProcess>();
   const exitedNames = new Set<ProcessName>();
-  const pumps: Promise<void>[] = [];
+  // Each process's stdout and stderr, read until it closes them.
+  const pumps = new Map<ProcessName, Promise<unknown>>();
   // The last output of each process, raw, for the error message when one fails to start.
   let tails: Map<ProcessName, ByteTail> | undefined = new Map();
   const started = performance.now();
 
-  const stop = async () => {
-    await forwarder?.close();
-    for (const [name, child] of children) {
-      if (!exitedNames.has(name)) {
-        try {
-          child.kill("SIGTERM");
-        } catch { /* already gone */ }
-      }
-    }
-    const killAfter = setTimeout(() => {
-      for (const [name, child] of children) {
+  // Stops `group` with SIGTERM, then SIGKILL after a grace period, and waits for it.
+  const stopGroup = async (group: [ProcessName, Deno.ChildProcess][]) => {
+    const signal = (sig: Deno.Signal) => {
+      for (const [name, child] of group) {
         if (!exitedNames.has(name)) {
           try {
-            child.kill("SIGKILL");
+            child.kill(sig);
           } catch { /* already gone */ }
         }
       }
-    }, 10_000);
-    await Promise.all([...children.values()].map((c) => c.status));
+    };
+    signal("SIGTERM");
+    const killAfter = setTimeout(() => signal("SIGKILL"), 10_000);
+    await Promise.all(group.map(([, child]) => child.status));
     clearTimeout(killAfter);
-    await Promise.all(pumps);
+  };
+  // The services first, so what they send on the way out (last spans, metrics, log lines)
+  // still reaches the local Agent; their output drained and forwarded; the Agent last.
+  const stop = async () => {
+    const all = [...children];
+    const services = all.filter(([name]) => name !== "local-agent");
+    await stopGroup(services);
+    await Promise.all(services.map(([name]) => pumps.get(name)));
+    await forwarder?.close();
+    await stopGroup(all.filter(([name]) => name === "local-agent"));
+    await Promise.all(pumps.values());
   };
 
   for (const name of names) {
@@ -648,8 +654,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const stderrLine = onLine
       ? (line: Uint8Array) => onLine(name, lineDecoder.decode(line), "stderr")
       : undefined;
-    pumps.push(pumpOutput(child.stdout, stdoutLine, tail));
-    pumps.push(pumpOutput(child.stderr, stderrLine, tail));
+    pumps.set(
+      name,
+      Promise.all([
+        pumpOutput(child.stdout, stdoutLine, tail),
+        pumpOutput(child.stderr, stderrLine, tail),
+      ]),
+    );
   }
 
   progress(`Started ${names.length} processes; waiting until each answers /readyz`);
