@@ -8,6 +8,8 @@ import { isClientErrorStatus, tracer, untracedFetch } from "./tracer.ts";
 export interface UpstreamReply<T = Record<string, unknown>> {
   status: number;
   data: T;
+  /** The answer's headers, names in lower case. */
+  headers: ReadonlyMap<string, string>;
 }
 
 /** Options of one {@linkcode ServiceClient} call. */
@@ -54,9 +56,10 @@ export interface ServiceClientOptions {
   maxConnections?: number;
 }
 
-/** What a transport returns: the status and the whole body as text. */
+/** What a transport returns: the status, the headers (lower-case names) and the body as text. */
 interface RawReply {
   status: number;
+  headers: ReadonlyMap<string, string>;
   body: string;
 }
 
@@ -74,7 +77,11 @@ function fetchTransport(base: string, doFetch: typeof fetch): Transport {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
       const response = await doFetch(`${base}${path}`, { method, headers, body, signal });
-      return { status: response.status, body: await response.text() };
+      return {
+        status: response.status,
+        headers: new Map(response.headers),
+        body: await response.text(),
+      };
     } catch (error) {
       if (signal.aborted) throw new DOMException("Timed out", "TimeoutError");
       throw error;
@@ -344,7 +351,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
       } catch (error) {
         throw upstreamFailure(options.name, timeout, error);
       }
-      const { status, body: text } = reply;
+      const { status, headers: replyHeaders, body: text } = reply;
       let data: unknown;
       try {
         data = JSON.parse(text);
@@ -360,7 +367,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
           status,
         );
       }
-      return { status, data: data as T };
+      return { status, data: data as T, headers: replyHeaders };
     },
   };
 }

@@ -41,6 +41,9 @@ export interface PaymentDeps {
 
 /** Customer ids as auth-service derives them: `cust_` + 10 hex characters. */
 export const CUSTOMER_ID_PATTERN = /^cust_[0-9a-f]{10}$/;
+/** Set on an answer that repeats the payment of an earlier request with the same key. */
+export const REPLAYED_HEADER = "Idempotent-Replayed";
+
 const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
 
 const customerId = z.string({
@@ -168,7 +171,7 @@ export function createApp(deps: PaymentDeps) {
     const body = await readJson(c, PayRequest);
     const span = c.get("span");
     span?.setTag(TAG.userId, body.customer_id);
-    const payment = await payments.pay(
+    const { payment, replayed } = await payments.pay(
       { customerId: body.customer_id, bankId: body.bank_id, amount: body.amount },
       {
         deadline: c.get("deadline"),
@@ -178,6 +181,12 @@ export function createApp(deps: PaymentDeps) {
       },
     );
     span?.setTag(TAG.paymentId, payment.id);
+    // As Stripe marks it: callers can tell an answer given again from a new payment (the
+    // gateway does not count it twice).
+    if (replayed) {
+      span?.setTag(TAG.replayed, "true");
+      c.header(REPLAYED_HEADER, "true");
+    }
     const answer = payResponse(payment);
     return c.json(answer.body, answer.status);
   });

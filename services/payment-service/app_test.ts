@@ -322,6 +322,9 @@ Deno.test("POST /pay with one Idempotency-Key sent 10 times at once creates one 
   assert.equal(t.telemetry.metrics.total("payment.created"), 1);
   assert.equal(t.jira.calls.length, 1);
   assert.equal(t.fraud.calls.length, 1);
+  // One answer made the payment; the nine that joined it are marked as given again.
+  const replayed = responses.filter((r) => r.headers.get("idempotent-replayed") === "true");
+  assert.equal(replayed.length, 9);
 });
 
 Deno.test("POST /pay retried with the same Idempotency-Key later returns the first answer, even a decline", async () => {
@@ -330,9 +333,11 @@ Deno.test("POST /pay retried with the same Idempotency-Key later returns the fir
   const first = await t.pay(PAY_BODY, headers);
   const firstBody = await first.text();
   assert.equal(first.status, 402);
+  assert.equal(first.headers.get("idempotent-replayed"), null);
   const again = await t.pay(PAY_BODY, headers);
   assert.equal(again.status, 402);
   assert.equal(await again.text(), firstBody);
+  assert.equal(again.headers.get("idempotent-replayed"), "true");
   assert.equal(t.store.size, 1);
   assert.equal(t.telemetry.metrics.total("payment.created"), 1);
 });

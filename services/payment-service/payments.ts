@@ -82,11 +82,19 @@ export interface PaymentProcessorOptions {
 export interface PaymentProcessor {
   /**
    * Makes a payment and resolves to its final, stored record. With an idempotency key, a
-   * retry resolves to the first attempt's payment (waiting for it if still running) and a
+   * retry resolves to the first attempt's payment, marked replayed (waiting for it if still
+   * running), and a
    * different request under the same key rejects with 409. Rejects with 503
    * `deadline_too_short`, having created nothing, when the caller cannot wait long enough.
    */
-  pay(request: PaymentRequest, context: PayContext): Promise<Payment>;
+  pay(request: PaymentRequest, context: PayContext): Promise<PayResult>;
+}
+
+/** A payment, and whether this request only answered again for one made before. */
+export interface PayResult {
+  payment: Payment;
+  /** True for a retry with the Idempotency-Key of an earlier or still running payment. */
+  replayed: boolean;
 }
 
 /** How processing ended: no reason means settled. */
@@ -132,7 +140,7 @@ export function createPaymentProcessor(options: PaymentProcessorOptions): Paymen
   const wait = options.sleep ?? sleep;
   const minBudgetMs = options.latencyMaxMs + DEADLINE_MARGIN_MS;
   // Attempts still running, per idempotency key: concurrent retries share one promise.
-  const inFlight = new Map<string, { fingerprint: string; result: Promise<Payment> }>();
+  const inFlight = new Map<string, { fingerprint: string; result: Promise<PayResult> }>();
 
   async function screenForFraud(
     payment: Payment,
@@ -296,9 +304,11 @@ export function createPaymentProcessor(options: PaymentProcessorOptions): Paymen
     request: PaymentRequest,
     requestFingerprint: string,
     context: PayContext,
-  ): Promise<Payment> {
+  ): Promise<PayResult> {
     const stored = await store.findByIdempotencyKey(key);
-    if (!stored) return await execute(request, context, requestFingerprint);
+    if (!stored) {
+      return { payment: await execute(request, context, requestFingerprint), replayed: false };
+    }
     if (stored.requestFingerprint !== requestFingerprint) throw keyReused();
     if (stored.status === "pending") {
       // Only reachable when another process shares the store and is still working on it.
@@ -309,19 +319,19 @@ export function createPaymentProcessor(options: PaymentProcessorOptions): Paymen
         { field: "Idempotency-Key", details: { payment_id: stored.id } },
       );
     }
-    return stored;
+    return { payment: stored, replayed: true };
   }
 
   return {
-    pay(request, context) {
+    async pay(request, context) {
       const key = context.idempotencyKey;
-      if (key === undefined) return execute(request, context);
+      if (key === undefined) return { payment: await execute(request, context), replayed: false };
       const requestFingerprint = fingerprint(request);
       const running = inFlight.get(key);
       if (running) {
-        return running.fingerprint === requestFingerprint
-          ? running.result
-          : Promise.reject(keyReused());
+        if (running.fingerprint !== requestFingerprint) throw keyReused();
+        // A retry while the first attempt runs: the same payment, answered again.
+        return { payment: (await running.result).payment, replayed: true };
       }
       // Registered before the first await, so a concurrent retry always finds it.
       const result = replayOrExecute(key, request, requestFingerprint, context);

@@ -17,6 +17,8 @@ export const TAG = {
   reason: "reason",
   issueKey: "jira.issue_key",
   fraudSuspected: "fraud.suspected",
+  /** On a server span that answered a retry with the earlier payment. */
+  replayed: "payment.replayed",
 } as const;
 
 export const LOG = {

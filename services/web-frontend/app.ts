@@ -30,6 +30,7 @@ import {
   paymentNotSent,
   paymentOutcome,
   paymentOutcomeUnknown,
+  REPLAYED_HEADER,
   scopedIdempotencyKey,
 } from "./payment.ts";
 import {
@@ -269,6 +270,21 @@ export function createApp(deps: WebDeps) {
       throw paymentOutcomeUnknown(key, error.status === 502 ? 502 : 504, error);
     });
 
+    // A retry answered with the payment an earlier request made: told, but not counted or
+    // logged as another payment.
+    const replayed = reply.headers.get(REPLAYED_HEADER) === "true" &&
+      (outcome.kind === "settled" || outcome.kind === "failed");
+    if (replayed) {
+      c.get("span")?.setTag(TAG.replayed, "true");
+      c.header("Idempotent-Replayed", "true");
+      log.info(LOG.paymentReplayed, {
+        ...facts,
+        payment_id: outcome.paymentId,
+        payment_status: outcome.kind,
+        idempotency_key: key,
+      });
+      return c.json(reply.data, reply.status as ContentfulStatusCode);
+    }
     switch (outcome.kind) {
       case "settled":
         metrics.increment(METRIC.paymentOk, { bank });

@@ -235,3 +235,19 @@ Deno.test("POST /api/pay ignores a browser's x-request-budget-ms: the gateway ke
   assert.equal(res.status, 200);
   assert.ok(Number(gw.seen.payments[0].headers.get("x-request-budget-ms")) > 1000);
 });
+
+Deno.test("POST /api/pay passes a replayed answer on without counting or logging another payment", async () => {
+  const gw = await createTestGateway({
+    payments: () => Response.json(SETTLED, { headers: { "Idempotent-Replayed": "true" } }),
+  });
+  const res = await pay(gw, undefined, { "idempotency-key": "k-again" });
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), SETTLED);
+  assert.equal(res.headers.get("idempotent-replayed"), "true");
+  assert.equal(gw.telemetry.metrics.total("web.payment.ok"), 0);
+  assert.equal(gw.telemetry.metrics.total("web.payment.error"), 0);
+  assert.equal(gw.telemetry.logged("payment_ok").length, 0);
+  const [line] = gw.telemetry.logged("payment_replayed");
+  assert.equal(line.payment_id, "pay_1");
+  assert.equal(line.payment_status, "settled");
+});

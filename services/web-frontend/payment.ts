@@ -3,6 +3,8 @@ import { badRequest, HttpError } from "@demo/observability";
 
 /** The header a browser retries a payment with, so it is never paid twice. */
 export const IDEMPOTENCY_HEADER = "Idempotency-Key";
+/** payment-service's mark on an answer that repeats an earlier request's payment. */
+export const REPLAYED_HEADER = "idempotent-replayed";
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,100}$/;
 

@@ -15,6 +15,8 @@ export const TAG = {
   amount: "amount",
   paymentId: "payment.id",
   reason: "reason",
+  /** On the server span of a retry answered with an earlier request's payment. */
+  replayed: "payment.replayed",
 } as const;
 
 export const LOG = {
@@ -25,6 +27,7 @@ export const LOG = {
   paymentFailed: "payment_failed",
   paymentUpstreamError: "payment_upstream_error",
   paymentNotSent: "payment_not_sent",
+  paymentReplayed: "payment_replayed",
   assistantError: "assistant_error",
   rumProxyError: "rum_proxy_error",
   webDistMissing: "web_dist_missing",
