@@ -146,7 +146,11 @@ Deno.test("DD_ENV, DD_SERVICE and DD_VERSION come from the pod's labels and DD_A
       DD_SERVICE: "metadata.labels['tags.datadoghq.com/service']",
       DD_VERSION: "metadata.labels['tags.datadoghq.com/version']",
       DD_AGENT_HOST: "status.hostIP",
+      // Origin detection: hot-shots tags each packet with it, the Agent maps it to the pod.
+      DD_ENTITY_ID: "metadata.uid",
     });
+    // Out of the Service's endpoints before SIGTERM, so no caller meets a closed port.
+    assert.deepEqual(container(name).lifecycle, { preStop: { sleep: { seconds: 5 } } });
   }
 });
 
@@ -254,9 +258,12 @@ Deno.test("web-frontend runs two replicas and every other service one", async ()
   }
 });
 
-/** The policies of dd-demo that select a pod with `labels`, for one direction. */
+/**
+ * The policies of dd-demo that select a pod with `labels`, for one direction: the base's,
+ * as on any cluster (the kind overlay's one addition has its own test).
+ */
 function policiesFor(labels: Record<string, string>, type: "Ingress" | "Egress"): Any[] {
-  return overlay.filter((o: Any) =>
+  return base.filter((o: Any) =>
     o.kind === "NetworkPolicy" && o.spec.policyTypes.includes(type) &&
     Object.entries(o.spec.podSelector.matchLabels ?? {}).every(([k, v]) => labels[k] === v)
   );
@@ -264,7 +271,7 @@ function policiesFor(labels: Record<string, string>, type: "Ingress" | "Egress")
 
 Deno.test("network policies deny by default and admit each service's callers only", async () => {
   await render();
-  const deny = find(overlay, "NetworkPolicy", "default-deny");
+  const deny = find(base, "NetworkPolicy", "default-deny");
   assert.deepEqual(deny.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
   for (const name of SERVICES) {
     const labels = deployment(name).spec.template.metadata.labels;
@@ -310,13 +317,25 @@ Deno.test("network policies let each service reach DNS, the Agent and exactly th
   }
 });
 
-Deno.test("the kind overlay only turns web-frontend's Service into NodePort 30080", async () => {
+Deno.test("the kind overlay turns web-frontend's Service into NodePort 30080 and lets nodes probe pods", async () => {
   await render();
   const service = find(overlay, "Service", "web-frontend");
   assert.equal(service.spec.type, "NodePort");
   assert.equal(service.spec.ports[0].nodePort, 30080);
+  const probes = find(overlay, "NetworkPolicy", "allow-probes-from-nodes");
+  assert.equal(probes.metadata.namespace, "dd-demo");
+  assert.deepEqual(probes.spec.policyTypes, ["Ingress"]);
+  const [rule] = probes.spec.ingress;
+  assert.deepEqual(rule.ports, [{ port: "http", protocol: "TCP" }]);
+  // Addresses only, never pods, and never kind's pod range: pod-to-pod rules stay as they are.
+  assert.ok(rule.from.every((f: Any) => f.ipBlock && !f.podSelector && !f.namespaceSelector));
+  const podRange = rule.from.find((f: Any) => f.ipBlock.cidr === "10.0.0.0/8");
+  assert.deepEqual(podRange.ipBlock.except, ["10.244.0.0/16"]);
   const rest = (objects: K8sObject[]) =>
-    objects.filter((o) => !(o.kind === "Service" && o.metadata.name === "web-frontend"));
+    objects.filter((o) =>
+      !(o.kind === "Service" && o.metadata.name === "web-frontend") &&
+      !(o.kind === "NetworkPolicy" && o.metadata.name === "allow-probes-from-nodes")
+    );
   assert.deepEqual(rest(overlay), rest(base));
 });
 
