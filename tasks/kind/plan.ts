@@ -94,10 +94,12 @@ export function imageRef(version: string): string {
  */
 export function clusterNameFrom(env: Record<string, string | undefined>): string {
   const name = env.KIND_CLUSTER_NAME || DEFAULT_CLUSTER_NAME;
-  if (!/^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$/.test(name)) {
+  // The Datadog chart's datadog.clusterName rules, within 40 characters (the part length the
+  // chart's checks allow, and short enough for kind's node container names).
+  if (!/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/.test(name)) {
     throw new KindTaskError(
       "Cannot use KIND_CLUSTER_NAME: expected lowercase letters, digits and hyphens, " +
-        "starting with a letter, at most 50 characters",
+        "starting with a letter and ending with a letter or digit, at most 40 characters",
     );
   }
   return name;

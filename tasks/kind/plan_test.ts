@@ -174,6 +174,9 @@ Deno.test("clusterNameFrom() defaults to dd-payments-kind and rejects names kind
   assert.equal(clusterNameFrom({}), "dd-payments-kind");
   assert.equal(clusterNameFrom({ KIND_CLUSTER_NAME: "my-demo-2" }), "my-demo-2");
   assert.throws(() => clusterNameFrom({ KIND_CLUSTER_NAME: "Bad_Name" }), /KIND_CLUSTER_NAME/);
+  assert.equal(clusterNameFrom({ KIND_CLUSTER_NAME: `a${"b".repeat(39)}` }).length, 40);
+  assert.throws(() => clusterNameFrom({ KIND_CLUSTER_NAME: `a${"b".repeat(40)}` }), /40/);
+  assert.throws(() => clusterNameFrom({ KIND_CLUSTER_NAME: "ends-with-" }), /KIND_CLUSTER_NAME/);
 });
 
 Deno.test("parseService() accepts the six services and lists them for anything else", () => {
