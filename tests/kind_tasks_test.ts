@@ -18,6 +18,10 @@ const VERSION = (await Deno.readTextFile(new URL("../VERSION", import.meta.url))
 const IMAGE = `demo-services:${VERSION}`;
 const CTX = "kubectl --context kind-dd-payments-kind";
 
+/** What the stand-ins answer for the loaded image's id and a Secret's resourceVersion. */
+const IMAGE_ID = "sha256:1d2e3f";
+const SECRET_VERSION = "42";
+
 const SECRET_ENV = {
   SESSION_SECRET: "session-secret-value-0123456789-abcdef",
   DD_RUM_CLIENT_TOKEN: "pubRumTokenValue42",
@@ -31,6 +35,12 @@ function rules(clusters: string[], extra: Rule[] = []): Rule[] {
   return [
     ...extra,
     { match: ["kind", "get", "clusters"], stdout: clusters.map((c) => `${c}\n`).join("") },
+    { match: ["docker", "image", "inspect"], stdout: `${IMAGE_ID}\n` },
+    {
+      match: ["kubectl"],
+      includes: ["get", "secret", "jsonpath={.metadata.resourceVersion}"],
+      stdout: SECRET_VERSION,
+    },
     {
       match: ["kubectl"],
       includes: ["secret", "--from-env-file=/dev/stdin"],
@@ -121,6 +131,29 @@ function upCommands(options: { create: boolean; datadog: boolean }): string[] {
     `${CTX} --namespace dd-demo set env ${DEPLOYMENTS.map((s) => `deployment/${s}`).join(" ")} ${
       options.datadog ? "LOCAL_AGENT_LOGS-" : "LOCAL_AGENT_LOGS=true"
     }`,
+    `docker image inspect --format {{.Id}} ${IMAGE}`,
+    ...[
+      ...DEPLOYMENTS.map((s) => `dd-demo/deployment/${s}`),
+      ...(options.datadog
+        ? []
+        : ["dd-demo/deployment/jira-stand-in", "datadog/daemonset/local-agent"]),
+    ].flatMap((target) => {
+      const [ns, kind, name] = target.split("/");
+      const secret =
+        { "web-frontend": "web-frontend-secrets", "jira-poller": "jira-poller-secrets" }[
+          name
+        ];
+      const stamp = secret ? `${IMAGE_ID}.secret-${SECRET_VERSION}` : IMAGE_ID;
+      return [
+        ...(secret
+          ? [
+            `${CTX} --namespace ${ns} get secret ${secret} -o jsonpath={.metadata.resourceVersion}`,
+          ]
+          : []),
+        `${CTX} --namespace ${ns} patch ${kind}/${name} --type merge -p ` +
+        `{"spec":{"template":{"metadata":{"annotations":{"dd-payments/rollout-stamp":"${stamp}"}}}}}`,
+      ];
+    }),
     ...DEPLOYMENTS.map((s) => wait("dd-demo", `deployment/${s}`)),
   ];
 }
@@ -207,7 +240,11 @@ Deno.test("a second kind:up with the cluster listed does not create it again and
       // First run: no cluster. Later runs: kind lists it.
       { match: ["kind", "get", "clusters"], times: 1 },
       { match: ["kind", "get", "clusters"], stdout: "other\ndd-payments-kind\n" },
-      { match: ["kubectl"], includes: ["get", "secret"], stdout: btoa(deployed) },
+      {
+        match: ["kubectl"],
+        includes: ["get", "secret", "jsonpath={.data.SESSION_SECRET}"],
+        stdout: btoa(deployed),
+      },
     ]),
   });
   const first = await runKind(rec, ["up"], {});
@@ -361,4 +398,45 @@ Deno.test("tasks/kind.ts answers --help per command and exits 1 on an unknown co
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /Unknown command 'explode'/);
   assert.deepEqual(await rec.commandLines(), []);
+});
+
+Deno.test("kind:up again rolls only the workloads whose image or Secret changed", async () => {
+  await using rec = await startRecording({
+    rules: rules(["dd-payments-kind"], [
+      // Run 1 and 2 load the same image, run 3 a rebuilt one; web-frontend's Secret changes
+      // between runs 2 and 3 (its resourceVersion), jira-poller's does not.
+      { match: ["docker", "image", "inspect"], stdout: "sha256:aaa\n", times: 2 },
+      { match: ["docker", "image", "inspect"], stdout: "sha256:bbb\n" },
+      {
+        match: ["kubectl"],
+        includes: ["get", "secret", "web-frontend-secrets", "jsonpath={.metadata.resourceVersion}"],
+        stdout: "7",
+        times: 2,
+      },
+      {
+        match: ["kubectl"],
+        includes: ["get", "secret", "web-frontend-secrets", "jsonpath={.metadata.resourceVersion}"],
+        stdout: "8",
+      },
+    ]),
+  });
+  const stamps: Record<string, string>[] = [];
+  for (let run = 0; run < 3; run++) {
+    const before = (await rec.commandLines()).length;
+    const result = await runKind(rec, ["up"], SECRET_ENV);
+    assert.equal(result.code, 0, result.stderr);
+    const patches = (await rec.commandLines()).slice(before).filter((l) => l.includes(" patch "));
+    stamps.push(Object.fromEntries(patches.map((line) => [
+      line.match(/patch (\S+)/)![1],
+      line.match(/"dd-payments\/rollout-stamp":"([^"]*)"/)![1],
+    ])));
+  }
+  // The same image and Secrets: the same stamps, which kubectl applies as no change.
+  assert.deepEqual(stamps[1], stamps[0]);
+  assert.equal(stamps[0]["deployment/web-frontend"], "sha256:aaa.secret-7");
+  // A rebuilt image restamps everything; the changed Secret shows in web-frontend's only.
+  assert.equal(stamps[2]["deployment/auth-service"], "sha256:bbb");
+  assert.equal(stamps[2]["deployment/web-frontend"], "sha256:bbb.secret-8");
+  assert.equal(stamps[2]["deployment/jira-poller"], `sha256:bbb.secret-${SECRET_VERSION}`);
+  assert.equal(stamps[2]["daemonset/local-agent"], "sha256:bbb");
 });

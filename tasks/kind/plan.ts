@@ -348,10 +348,75 @@ export function planUp(facts: UpFacts): Step[] {
       local ? "LOCAL_AGENT_LOGS=true" : "LOCAL_AGENT_LOGS-",
     ),
   });
+  steps.push(rollOnChange(context, imageRef(facts.version), [
+    ...SERVICES.map((service) => ({
+      namespace: APP_NAMESPACE,
+      workload: `deployment/${service}`,
+      secret: service === "web-frontend"
+        ? SECRETS.web
+        : service === "jira-poller"
+        ? SECRETS.jira
+        : undefined,
+    })),
+    ...(local
+      ? [
+        { namespace: APP_NAMESPACE, workload: "deployment/jira-stand-in" },
+        { namespace: AGENT_NAMESPACE, workload: "daemonset/local-agent" },
+      ]
+      : []),
+  ]));
   for (const service of SERVICES) {
     steps.push(rolloutStatus(context, APP_NAMESPACE, `deployment/${service}`));
   }
   return steps;
+}
+
+/** The pod-template annotation that records what a workload's pods were started from. */
+export const ROLLOUT_STAMP = "dd-payments/rollout-stamp";
+
+/** A workload that runs the image, and the Secret its pods read, if any. */
+interface Rollable {
+  namespace: string;
+  workload: string;
+  secret?: string;
+}
+
+/**
+ * Rolls each workload whose pods are older than the image just loaded or the Secret they
+ * read. The image keeps its tag, and Secrets reach pods only when they start, so `apply`
+ * alone would leave the old code and settings running. The step stamps each pod template
+ * with the image's id and the Secret's resourceVersion (read at run time, never a value):
+ * an unchanged stamp changes nothing, a new one rolls that workload only.
+ */
+function rollOnChange(context: string, image: string, targets: Rollable[]): Step {
+  const script = [
+    "set -eu",
+    'image=$1 ctx=$2; shift 2',
+    "id=$(docker image inspect --format '{{.Id}}' \"$image\")",
+    'for target in "$@"; do',
+    '  ns=${target%%/*} rest=${target#*/}',
+    '  workload=${rest%%:*} secret=${rest#*:} stamp=$id',
+    '  if [ "$secret" != "$rest" ]; then',
+    '    version=$(kubectl --context "$ctx" --namespace "$ns" get secret "$secret" \\',
+    "      -o 'jsonpath={.metadata.resourceVersion}')",
+    '    stamp="$stamp.secret-$version"',
+    "  fi",
+    '  kubectl --context "$ctx" --namespace "$ns" patch "$workload" --type merge -p \\',
+    `    "{\\"spec\\":{\\"template\\":{\\"metadata\\":{\\"annotations\\":{\\"${ROLLOUT_STAMP}\\":\\"$stamp\\"}}}}}"`,
+    "done",
+  ].join("\n");
+  return {
+    title: "Roll the workloads whose image or Secret changed since their pods started",
+    command: [
+      "sh",
+      "-c",
+      script,
+      "sh",
+      image,
+      context,
+      ...targets.map((t) => `${t.namespace}/${t.workload}${t.secret ? `:${t.secret}` : ""}`),
+    ],
+  };
 }
 
 /** Plans `kind:down`: nothing when the cluster is already gone. */
