@@ -203,7 +203,14 @@ async function up(args: string[], env: Env): Promise<number> {
     generateSecret,
   });
   const datadogReleaseInstalled = settings.agent.kind === "local" && exists &&
-    !!findTool("helm") && await datadogReleaseExists(cluster);
+    await datadogReleaseExists(cluster);
+  if (datadogReleaseInstalled && !findTool("helm") && !dryRun) {
+    throw new KindTaskError(
+      `Cannot switch cluster ${cluster} to the local Agent stand-in: its Datadog Agent release ` +
+        "holds the host ports the stand-in needs, and helm (not found on PATH) is needed to " +
+        "remove it. Install helm, or set DD_API_KEY to keep the Datadog Agent.",
+    );
+  }
 
   console.error(
     settings.agent.kind === "datadog"
@@ -250,17 +257,25 @@ async function up(args: string[], env: Env): Promise<number> {
   return 0;
 }
 
+/**
+ * Whether the Datadog chart's release is installed, read from the release records Helm keeps
+ * as Secrets (labels owner=helm, name=<release>), so it is found even where helm is missing.
+ */
 async function datadogReleaseExists(cluster: string): Promise<boolean> {
-  const { code } = await probe([
-    "helm",
-    "status",
-    DATADOG_CHART.release,
-    "--kube-context",
+  const { code, stdout } = await probe([
+    "kubectl",
+    "--context",
     kubeContext(cluster),
     "--namespace",
     AGENT_NAMESPACE,
+    "get",
+    "secret",
+    "--selector",
+    `owner=helm,name=${DATADOG_CHART.release}`,
+    "--output",
+    "name",
   ]);
-  return code === 0;
+  return code === 0 && stdout.trim() !== "";
 }
 
 async function down(args: string[], env: Env): Promise<number> {

@@ -122,6 +122,7 @@ function upCommands(options: { create: boolean; datadog: boolean }): string[] {
         "--set datadog.clusterName=dd-payments-kind --wait --timeout 10m",
       ]
       : [
+        `${CTX} --namespace datadog delete secret datadog-secret --ignore-not-found`,
         `${CTX} apply -k k8s/local-agent`,
         wait("datadog", "daemonset/local-agent"),
         `${CTX} apply -k k8s/jira-stand-in`,
@@ -315,8 +316,8 @@ Deno.test("kind:up --dry-run prints the numbered plan and runs only read-only pr
   assert.deepEqual(await rec.commandLines(), [
     "docker info",
     "kind get clusters",
-    // Is a Datadog release to remove (no key set now)?
-    "helm status datadog --kube-context kind-dd-payments-kind --namespace datadog",
+    // Is a Datadog release to remove (no key set now)? Helm's release records say.
+    `${CTX} --namespace datadog get secret --selector owner=helm,name=datadog --output name`,
   ]);
 });
 
@@ -439,4 +440,36 @@ Deno.test("kind:up again rolls only the workloads whose image or Secret changed"
   assert.equal(stamps[2]["deployment/web-frontend"], "sha256:bbb.secret-8");
   assert.equal(stamps[2]["deployment/jira-poller"], `sha256:bbb.secret-${SECRET_VERSION}`);
   assert.equal(stamps[2]["daemonset/local-agent"], "sha256:bbb");
+});
+
+Deno.test("kind:up without a key finds a Datadog release from Helm's records, and needs helm to remove it", async () => {
+  const release = {
+    match: ["kubectl"],
+    includes: ["get", "secret", "--selector", "owner=helm,name=datadog"],
+    stdout: "secret/sh.helm.release.v1.datadog.v1\n",
+  };
+  await using rec = await startRecording({ rules: rules(["dd-payments-kind"], [release]) });
+  const removed = await runKind(rec, ["up"], SECRET_ENV);
+  assert.equal(removed.code, 0, removed.stderr);
+  const lines = await rec.commandLines();
+  assert.ok(
+    lines.includes(
+      "helm uninstall datadog --kube-context kind-dd-payments-kind --namespace datadog --wait",
+    ),
+  );
+
+  // The same cluster on a machine without helm: stop before changing anything.
+  const bin = join(rec.dir, "no-helm");
+  await Deno.mkdir(bin);
+  for (const tool of ["docker", "kind", "kubectl"]) {
+    await Deno.writeTextFile(join(bin, tool), `#!/bin/sh\nexec "${RECORDER_BIN}/${tool}" "$@"\n`, {
+      mode: 0o755,
+    });
+  }
+  const before = lines.length;
+  const refused = await runKind(rec, ["up"], SECRET_ENV, `${bin}:/usr/bin:/bin`);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /Datadog Agent release holds the host ports.*helm/s);
+  const after = (await rec.commandLines()).slice(before);
+  assert.ok(!after.some((l) => /build|apply|delete|create cluster/.test(l)), after.join("\n"));
 });

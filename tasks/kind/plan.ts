@@ -315,6 +315,17 @@ export function planUp(facts: UpFacts): Step[] {
     }
     steps.push(
       {
+        title: "Remove the Datadog API key's Secret, if any (no key set now)",
+        command: kubectl(
+          context,
+          ...agentNs,
+          "delete",
+          "secret",
+          SECRETS.datadog,
+          "--ignore-not-found",
+        ),
+      },
+      {
         title: "Deploy the local Agent stand-in",
         command: kubectl(context, "apply", "-k", PATHS.localAgent),
       },
@@ -391,11 +402,11 @@ interface Rollable {
 function rollOnChange(context: string, image: string, targets: Rollable[]): Step {
   const script = [
     "set -eu",
-    'image=$1 ctx=$2; shift 2',
+    "image=$1 ctx=$2; shift 2",
     "id=$(docker image inspect --format '{{.Id}}' \"$image\")",
     'for target in "$@"; do',
-    '  ns=${target%%/*} rest=${target#*/}',
-    '  workload=${rest%%:*} secret=${rest#*:} stamp=$id',
+    "  ns=${target%%/*} rest=${target#*/}",
+    "  workload=${rest%%:*} secret=${rest#*:} stamp=$id",
     '  if [ "$secret" != "$rest" ]; then',
     '    version=$(kubectl --context "$ctx" --namespace "$ns" get secret "$secret" \\',
     "      -o 'jsonpath={.metadata.resourceVersion}')",
