@@ -331,6 +331,12 @@ Deno.test("the kind overlay turns web-frontend's Service into NodePort 30080 and
   assert.ok(rule.from.every((f: Any) => f.ipBlock && !f.podSelector && !f.namespaceSelector));
   const podRange = rule.from.find((f: Any) => f.ipBlock.cidr === "10.0.0.0/8");
   assert.deepEqual(podRange.ipBlock.except, ["10.244.0.0/16"]);
+  // Inside the pod range only each node's gateway addresses (.0 and .1), where a node's own
+  // traffic to its pods comes from; the nodes are the three of kind/cluster.yaml.
+  const config = parse(await Deno.readTextFile(new URL("../kind/cluster.yaml", import.meta.url)));
+  const gateways = rule.from.map((f: Any) => f.ipBlock.cidr)
+    .filter((cidr: string) => cidr.startsWith("10.244."));
+  assert.deepEqual(gateways, config.nodes.map((_: Any, i: number) => `10.244.${i}.0/31`));
   const rest = (objects: K8sObject[]) =>
     objects.filter((o) =>
       !(o.kind === "Service" && o.metadata.name === "web-frontend") &&
