@@ -155,6 +155,9 @@ function upCommands(options: { create: boolean; datadog: boolean }): string[] {
         `{"spec":{"template":{"metadata":{"annotations":{"dd-payments/rollout-stamp":"${stamp}"}}}}}`,
       ];
     }),
+    ...(options.datadog
+      ? []
+      : [wait("datadog", "daemonset/local-agent"), wait("dd-demo", "deployment/jira-stand-in")]),
     ...DEPLOYMENTS.map((s) => wait("dd-demo", `deployment/${s}`)),
   ];
 }

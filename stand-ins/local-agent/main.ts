@@ -47,10 +47,11 @@ const stop = async () => {
   Deno.exit(0);
 };
 // Ctrl-C in a terminal signals every process of `deno task dev` at once, and the services
-// send their last spans and log lines as they stop: SIGINT keeps receiving for a moment
-// first. SIGTERM (what `deno task dev` sends once the services are gone), or a second
-// Ctrl-C, stops at once.
-const SIGINT_LINGER_MS = 1500;
+// send their last spans and log lines as they stop, which can take their whole shutdown
+// timeout (SHUTDOWN_TIMEOUT_MS, 10 s by default) when a request is still in flight: SIGINT
+// keeps receiving until a little after that. SIGTERM (what `deno task dev` sends as soon as
+// the services are gone), or a second Ctrl-C, stops at once.
+const SIGINT_LINGER_MS = 12_000;
 let lingering: ReturnType<typeof setTimeout> | undefined;
 Deno.addSignalListener("SIGINT", () => {
   if (lingering !== undefined) return void stop();

@@ -376,6 +376,13 @@ export function planUp(facts: UpFacts): Step[] {
       ]
       : []),
   ]));
+  // Everything the roll may have restarted is waited for, the stand-ins first.
+  if (local) {
+    steps.push(
+      rolloutStatus(context, AGENT_NAMESPACE, "daemonset/local-agent"),
+      rolloutStatus(context, APP_NAMESPACE, "deployment/jira-stand-in"),
+    );
+  }
   for (const service of SERVICES) {
     steps.push(rolloutStatus(context, APP_NAMESPACE, `deployment/${service}`));
   }
