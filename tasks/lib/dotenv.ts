@@ -21,7 +21,8 @@ export function parseDotenv(text: string): Record<string, string> {
     const match = line.match(/^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/);
     if (!match) continue;
     let value = match[2];
-    const quoted = value.match(/^(['"])(.*)\1$/);
+    // A quoted value may be followed by a comment: KEY="value" # note.
+    const quoted = value.match(/^(['"])(.*?)\1(\s+#.*)?$/);
     if (quoted) value = quoted[2];
     else value = value.replace(/\s+#.*$/, "").trim();
     vars[match[1]] = value;

@@ -10,6 +10,8 @@ Deno.test("parseDotenv() reads KEY=value lines, quotes, export and comments", ()
     `JIRA_EMAIL="me@example.com"`,
     "JIRA_PROJECT_KEY='PER' ",
     "LOG_LEVEL=debug # inline comment",
+    `JIRA_API_TOKEN="tok-123" # my token`,
+    "DD_ENV='staging'   # where",
     "not a line",
   ].join("\n"));
   assert.deepEqual(vars, {
@@ -18,6 +20,8 @@ Deno.test("parseDotenv() reads KEY=value lines, quotes, export and comments", ()
     JIRA_EMAIL: "me@example.com",
     JIRA_PROJECT_KEY: "PER",
     LOG_LEVEL: "debug",
+    JIRA_API_TOKEN: "tok-123",
+    DD_ENV: "staging",
   });
 });
 
