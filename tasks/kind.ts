@@ -54,11 +54,11 @@ const commands: Record<string, Command> = {
     help: `Reads .env at the repository root as compose:up does (the environment wins), creates
 kind cluster $KIND_CLUSTER_NAME (default dd-payments-kind) if it is not there, builds
 demo-services:<VERSION> and loads it into the nodes, creates the namespaces and the Secrets
-(from SESSION_SECRET, DD_RUM_CLIENT_TOKEN, DD_RUM_APPLICATION_ID, JIRA_BASE_URL, JIRA_EMAIL,
-JIRA_API_TOKEN), installs the Datadog Agent with Helm when DD_API_KEY (or
-DATADOG_API_KEY) is set (site: DD_SITE), or otherwise the local Agent stand-in and the Jira
-stand-in (jira-poller then uses the stand-in's account, not JIRA_*), applies
-k8s/overlays/kind and waits for every rollout. Safe to run again.
+(from SESSION_SECRET, the DD_RUM_* settings, JIRA_BASE_URL, JIRA_EMAIL, JIRA_API_TOKEN),
+installs the Datadog Agent with Helm when DD_API_KEY (or DATADOG_API_KEY) is set (site:
+DD_SITE), or otherwise the local Agent stand-in and the Jira stand-in (jira-poller then uses
+the stand-in's account, not JIRA_*), applies k8s/overlays/kind, rolls what runs an older
+image or Secret, and waits for every rollout. Safe to run again.
 
 Options:
 ${DRY_RUN_HELP}`,

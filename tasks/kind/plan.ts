@@ -59,6 +59,12 @@ export const WEB_SECRET_KEYS = [
   "DD_RUM_CLIENT_TOKEN",
   "DD_RUM_APPLICATION_ID",
   "DD_RUM_SITE",
+  // Not secret, but the browser SDKs' other settings travel with the rest, as in Compose.
+  "DD_RUM_SERVICE",
+  "DD_RUM_ENV",
+  "DD_RUM_VERSION",
+  "DD_RUM_SESSION_SAMPLE_RATE",
+  "DD_RUM_SESSION_REPLAY_SAMPLE_RATE",
 ] as const;
 export const JIRA_SECRET_KEYS = ["JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN"] as const;
 

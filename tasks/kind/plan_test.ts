@@ -16,6 +16,7 @@ import {
   SERVICES,
   settingsFrom,
   type UpFacts,
+  WEB_SECRET_KEYS,
 } from "./plan.ts";
 
 const SESSION = "s".repeat(40);
@@ -233,4 +234,16 @@ Deno.test("planStatus(), planLogs() and planRedeploy() address the cluster's con
     "--timeout=180s",
   ]);
   assert.ok(redeploy[0].startsWith("docker build --tag demo-services:1.2.3"));
+});
+
+Deno.test("web-frontend's Secret carries every DD_RUM_* setting its config reads", async () => {
+  const source = await Deno.readTextFile(
+    new URL("../../services/web-frontend/config.ts", import.meta.url),
+  );
+  const read = [...new Set(source.match(/\bDD_RUM_[A-Z_]+\b/g))];
+  assert.ok(read.length >= 8, read.join(", "));
+  assert.deepEqual(
+    read.filter((key) => !(WEB_SECRET_KEYS as readonly string[]).includes(key)),
+    [],
+  );
 });
