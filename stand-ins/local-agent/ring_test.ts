@@ -120,6 +120,17 @@ Deno.test("MetricStore aggregates per name and sorted tag set", () => {
   });
 });
 
+Deno.test("MetricStore keeps a series per tag set without the clients' dd.internal tags", () => {
+  const metrics = new MetricStore(10);
+  // Two pods of one Deployment, as hot-shots tags them with DD_ENTITY_ID in kind.
+  metrics.record(sample("payment.created", ["dd.internal.entity_id:pod-a", "service:pay"]));
+  metrics.record(sample("payment.created", ["service:pay", "dd.internal.entity_id:pod-b"]));
+  const [series, ...rest] = metrics.list({ name: "payment.created" });
+  assert.deepEqual(rest, []);
+  assert.deepEqual(series.tags, ["service:pay"]);
+  assert.equal(series.count, 2);
+});
+
 Deno.test("MetricStore scales counts by the sample rate but not gauges", () => {
   const metrics = new MetricStore(10);
   metrics.record(sample("hits", [], { sampleRate: 0.5, values: [1] }));

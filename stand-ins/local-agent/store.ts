@@ -169,6 +169,18 @@ const MAX_SET_MEMBERS = 1000;
 // without sorting tags; the cache is dropped whole when it grows past this.
 const MAX_RAW_KEYS = 20_000;
 
+/**
+ * The tags a series is kept under, sorted: without the clients' `dd.internal.*` tags (the
+ * origin-detection entity id a pod sends in kind), which the Agent consumes and replaces with
+ * the pod's own tags rather than storing; one per pod would split every series by pod.
+ */
+function agentTags(sent: readonly string[]): string[] {
+  const tags = sent.some((tag) => tag.startsWith("dd.internal."))
+    ? sent.filter((tag) => !tag.startsWith("dd.internal."))
+    : sent.slice();
+  return tags.length > 1 ? tags.sort() : tags;
+}
+
 /** Metric series aggregated per name, type and sorted tag set; least recently updated go first. */
 export class MetricStore {
   #series = new Map<string, SeriesState>();
@@ -190,7 +202,7 @@ export class MetricStore {
     const rawKey = `${sample.name}|${sample.type}|${sample.rawTags}`;
     let series = this.#byRawKey.get(rawKey);
     if (series === undefined || series.evicted) {
-      const tags = sample.tags.length > 1 ? [...sample.tags].sort() : sample.tags.slice();
+      const tags = agentTags(sample.tags);
       const key = `${sample.name}|${sample.type}|${tags.join(",")}`;
       series = this.#series.get(key);
       if (series === undefined) {
