@@ -243,7 +243,9 @@ export function createApp(deps: WebDeps) {
           idempotencyKey: scopedIdempotencyKey(session.customerId, key),
         }, peerCall(c));
       } catch (error) {
-        span.setTag(TAG.reason, "outcome_unknown");
+        // Not sent at all (the budget ran out first), or sent with no answer to learn from.
+        const notSent = error instanceof UpstreamError && error.code === "deadline_exceeded";
+        span.setTag(TAG.reason, notSent ? "not_sent" : "outcome_unknown");
         throw error;
       }
       const outcome = paymentOutcome(reply.status, reply.data);
@@ -277,6 +279,7 @@ export function createApp(deps: WebDeps) {
     if (replayed) {
       c.get("span")?.setTag(TAG.replayed, "true");
       c.header("Idempotent-Replayed", "true");
+      metrics.increment(METRIC.paymentReplayed, { bank, payment_status: outcome.kind });
       log.info(LOG.paymentReplayed, {
         ...facts,
         payment_id: outcome.paymentId,

@@ -246,8 +246,26 @@ Deno.test("POST /api/pay passes a replayed answer on without counting or logging
   assert.equal(res.headers.get("idempotent-replayed"), "true");
   assert.equal(gw.telemetry.metrics.total("web.payment.ok"), 0);
   assert.equal(gw.telemetry.metrics.total("web.payment.error"), 0);
+  assert.equal(
+    gw.telemetry.metrics.total("web.payment.replayed", { bank: "HSBC", payment_status: "settled" }),
+    1,
+  );
   assert.equal(gw.telemetry.logged("payment_ok").length, 0);
   const [line] = gw.telemetry.logged("payment_replayed");
   assert.equal(line.payment_id, "pay_1");
   assert.equal(line.payment_status, "settled");
+});
+
+Deno.test("POST /api/pay answers 503 deadline_exceeded, not outcome unknown, when no time is left to send it", async () => {
+  // A zero budget: the body is read (it is already here) but no time is left for the call.
+  const gw = await createTestGateway({ payments: answers(SETTLED), budgetMs: 0 });
+  const res = await pay(gw, undefined, { "idempotency-key": "late-1" });
+  assert.equal(res.status, 503);
+  const json = await res.json();
+  assert.equal(json.error.code, "deadline_exceeded");
+  assert.equal(json.error.idempotency_key, "late-1");
+  assert.match(json.error.message, /not sent/);
+  assert.equal(gw.seen.payments.length, 0, "nothing reached payment-service");
+  assert.equal(gw.telemetry.logged("payment_not_sent").length, 1);
+  assert.equal(gw.telemetry.logged("payment_upstream_error").length, 0);
 });

@@ -4,6 +4,11 @@ export const METRIC = {
   authFailed: "web.auth.failed",
   paymentOk: "web.payment.ok",
   paymentError: "web.payment.error",
+  /**
+   * A retry answered with an earlier request's payment (tags `bank`, `payment_status`):
+   * not another payment, but how a retry after a 504 learns the payment settled.
+   */
+  paymentReplayed: "web.payment.replayed",
 } as const;
 
 export const SPAN = { login: "web.login", pay: "web.pay" } as const;
