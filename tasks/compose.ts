@@ -15,6 +15,7 @@ import { probe, runPlan, type Step, StepFailedError } from "./lib/plan.ts";
 import { findTool, REPO_ROOT } from "./lib/tools.ts";
 import { environmentWithDotenv } from "./lib/dotenv.ts";
 import {
+  agentHealthHint,
   ALL_SERVICES,
   chooseMode,
   compose,
@@ -165,29 +166,32 @@ Options:
     const plan = [...planUp(facts), ...(dryRun && facts.watch ? planWatch(facts) : [])];
     const code = await execute(plan, dryRun);
     if (dryRun) return code;
-    if (code !== 0) return await explainFailure(mode);
+    if (code !== 0) return await explainFailure(mode, vars);
     const health = await reportHealth(mode, vars);
     return health === 0 && facts.watch ? await execute(planWatch(facts), false) : health;
   },
 };
 
 async function reportHealth(mode: Mode, vars: Vars): Promise<number> {
-  const bad = unhealthy(await running(), expectedServices(mode));
-  if (bad.length) {
-    log(`Not healthy: ${bad.join(", ")}. See: deno task compose:logs ${bad[0]}`);
-    return 1;
-  }
+  if (await reportUnhealthy(mode, vars)) return 1;
   console.log(`All ${expectedServices(mode).length} containers are healthy (${mode} mode).`);
   for (const line of upSummary(mode, vars)) console.log(line);
   return 0;
 }
 
-async function explainFailure(mode: Mode): Promise<number> {
-  const bad = unhealthy(await running(), expectedServices(mode));
-  if (bad.length) {
-    log(`Not healthy: ${bad.join(", ")}. See: deno task compose:logs ${bad[0]}`);
-  }
+async function explainFailure(mode: Mode, vars: Vars): Promise<number> {
+  await reportUnhealthy(mode, vars);
   return 1;
+}
+
+/** Names the containers that are not healthy, with a hint for the Agent; true if any. */
+async function reportUnhealthy(mode: Mode, vars: Vars): Promise<boolean> {
+  const bad = unhealthy(await running(), expectedServices(mode));
+  if (bad.length === 0) return false;
+  log(`Not healthy: ${bad.join(", ")}. See: deno task compose:logs ${bad[0]}`);
+  const hint = agentHealthHint(bad, vars);
+  if (hint) log(hint);
+  return true;
 }
 
 const down: Command = {

@@ -146,6 +146,29 @@ Deno.test("compose:up with DD_API_KEY uses the Datadog Agent and links the Datad
   assert.doesNotMatch(result.stdout + result.stderr + lines.join("\n"), /0123456789abcdef/);
 });
 
+Deno.test("compose:up says to check DD_SITE when the Datadog Agent is unhealthy", async () => {
+  await using rec = await startRecording({
+    rules: [
+      ...dockerReady,
+      { match: ["docker", "compose", "-f", "compose.yaml", "--profile", "*", "ps"], times: 1 },
+      {
+        match: ["docker", "compose", "-f", "compose.yaml", "--profile", "*", "ps"],
+        stdout: psJson(["datadog-agent"], "unhealthy") + psJson(LOCAL_SERVICES.slice(2)),
+      },
+      { match: ["docker", "compose", "-f", "compose.yaml", "--profile", "datadog", "up"], exit: 1 },
+    ],
+  });
+  const result = await runTask(["up"], {
+    ...rec.env,
+    DD_API_KEY: "0123456789abcdef",
+    DD_SITE: "us3.datadoghq.com",
+  });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /Not healthy: datadog-agent\./);
+  assert.match(result.stderr, /DD_SITE \(now us3\.datadoghq\.com; US1 is datadoghq\.com\)/);
+  assert.doesNotMatch(result.stdout + result.stderr, /0123456789abcdef/);
+});
+
 Deno.test("compose:up names a stopped Docker daemon and runs nothing else", async () => {
   await using rec = await startRecording({
     rules: [

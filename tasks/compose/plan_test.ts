@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  agentHealthHint,
   apiKeyVariable,
   chooseMode,
   compareVersions,
@@ -209,4 +210,13 @@ Deno.test("upSummary() links the Datadog site's app in datadog mode", () => {
   assert.match(text, /https:\/\/app\.datadoghq\.eu\/apm\/services\?env=demo/);
   assert.match(text, /agent status/);
   assert.equal(datadogAppUrl("us5.datadoghq.com"), "https://us5.datadoghq.com");
+});
+
+Deno.test("agentHealthHint() points at DD_SITE when the Datadog Agent is unhealthy, and only then", () => {
+  assert.equal(agentHealthHint(["payment-service"], {}), undefined);
+  const hint = agentHealthHint(["datadog-agent", "web-frontend"], { DD_API_KEY: "secretkey123" })!;
+  assert.match(hint, /DD_SITE \(now datadoghq\.eu; US1 is datadoghq\.com\)/);
+  assert.match(hint, /agent status/);
+  assert.doesNotMatch(hint, /secretkey123/);
+  assert.match(agentHealthHint(["datadog-agent"], { DD_SITE: "us5.datadoghq.com" })!, /now us5/);
 });
