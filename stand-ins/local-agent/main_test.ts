@@ -35,7 +35,8 @@ Deno.test("main.ts exits 1 naming every bad variable, never its value", async ()
   assert.doesNotMatch(JSON.stringify(line), /many-secret-traces|99999/);
 });
 
-Deno.test("main.ts starts on the configured ports, answers /readyz and stops on SIGTERM", async () => {
+/** Starts main.ts on free ports and reads its first line (the start record). */
+async function startAgent() {
   const child = command({
     LOCAL_AGENT_HTTP_PORT: "0",
     LOCAL_AGENT_STATSD_PORT: "0",
@@ -43,25 +44,37 @@ Deno.test("main.ts starts on the configured ports, answers /readyz and stops on 
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  try {
-    const deadline = Date.now() + 15_000;
-    while (!text.includes("\n") && Date.now() < deadline) {
+  const deadline = Date.now() + 15_000;
+  while (!text.includes("\n") && Date.now() < deadline) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  const newline = text.indexOf("\n");
+  const started = newline === -1 ? undefined : JSON.parse(text.slice(0, newline));
+  /** The rest of its output, once it has exited. */
+  const rest = async () => {
+    let more = "";
+    while (true) {
       const { done, value } = await reader.read();
-      if (done) break;
-      text += value;
+      if (done) return text + more;
+      more += value;
     }
-    const started = JSON.parse(text.slice(0, text.indexOf("\n")));
-    assert.equal(started.message, "local_agent_started");
+  };
+  return { child, started, rest };
+}
+
+Deno.test("main.ts starts on the configured ports, answers /readyz and stops on SIGTERM", async () => {
+  const { child, started, rest } = await startAgent();
+  let text = "";
+  try {
+    assert.equal(started?.message, "local_agent_started");
     assert.ok(started.http_port > 0 && started.statsd_port > 0);
     const ready = await fetch(`${started.url}/readyz`);
     assert.deepEqual(await ready.json(), { ok: true });
   } finally {
     child.kill("SIGTERM");
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += value;
-    }
+    text = await rest();
     const status = await child.status;
     await child.stderr.cancel();
     assert.equal(status.code, 0);
@@ -70,25 +83,13 @@ Deno.test("main.ts starts on the configured ports, answers /readyz and stops on 
 });
 
 Deno.test("main.ts keeps receiving for a moment after SIGINT, so services stopping with it are heard", async () => {
-  const child = command({
-    LOCAL_AGENT_HTTP_PORT: "0",
-    LOCAL_AGENT_STATSD_PORT: "0",
-    HOST: "127.0.0.1",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
+  const { child, started, rest } = await startAgent();
   try {
-    while (!text.includes("\n")) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += value;
-    }
-    const { url } = JSON.parse(text.slice(0, text.indexOf("\n")));
     // As Ctrl-C reaches every process of the dev stack at once.
     const interrupted = Date.now();
     child.kill("SIGINT");
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const late = await fetch(`${url}/api/v2/logs?service=payment-service&ddsource=deno`, {
+    const late = await fetch(`${started.url}/api/v2/logs?service=payment-service&ddsource=deno`, {
       method: "POST",
       headers: { "content-type": "text/plain" },
       body: '{"message":"service_stopped","level":"info"}\n',
@@ -104,7 +105,7 @@ Deno.test("main.ts keeps receiving for a moment after SIGINT, so services stoppi
     try {
       child.kill("SIGKILL");
     } catch { /* already stopped */ }
-    await reader.cancel().catch(() => {});
+    await rest();
     await child.stderr.cancel().catch(() => {});
   }
 });
