@@ -102,7 +102,7 @@ export interface JiraClientOptions {
   timeoutMs: number;
   /** Retries after a 429 (default 3). */
   maxRetries?: number;
-  /** The longest wait between attempts, whatever `Retry-After` asks (default 10 s). */
+  /** The longest wait between attempts; a longer `Retry-After` fails the call (default 10 s). */
   maxRetryWaitMs?: number;
   /** Issues per search page (default 50). */
   pageSize?: number;
@@ -134,14 +134,19 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
   });
 }
 
+/** An HTTP date as RFC 9110 asks senders to write it: `Sun, 06 Nov 1994 08:49:37 GMT`. */
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
 /**
- * Reads a `Retry-After` header, in seconds or as an HTTP date, as milliseconds from `now`;
- * undefined when it is absent or unreadable.
+ * Reads a `Retry-After` header, whole seconds or an HTTP date, as milliseconds from `now`;
+ * undefined when it is absent or anything else (`Date.parse` alone would read "1.5" or "-1"
+ * as dates long past, and so as no wait at all).
  */
 export function retryAfterMs(value: string | null | undefined, now: number): number | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (!IMF_FIXDATE.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
@@ -246,8 +251,11 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
   }
 
   /**
-   * Calls Jira and returns its JSON object, retrying a 429 after `Retry-After` (capped, and
-   * only if the wait ends before the deadline) at most `maxRetries` times.
+   * Calls Jira and returns its JSON object, retrying a 429 at most `maxRetries` times: after
+   * `Retry-After` when Jira says how long, else after a doubling backoff capped at
+   * `maxRetryWaitMs`. A Retry-After longer than that cap, or than the deadline allows, fails
+   * at once: Jira answers a retry sent before the period ends with another 429, the same or
+   * a longer wait.
    */
   async function request(
     method: string,
@@ -264,9 +272,9 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
       const reply = await attempt(method, path, body, timeoutMs, call.signal);
       if (reply.status === 429 && retry < maxRetries) {
         const asked = retryAfterMs(reply.headers.get("retry-after"), now());
-        const wait = Math.min(asked ?? 1000 * 2 ** retry, maxRetryWaitMs);
+        const wait = asked ?? Math.min(1000 * 2 ** retry, maxRetryWaitMs);
         const stillLeft = call.deadline ? call.deadline.remaining() : Number.POSITIVE_INFINITY;
-        if (wait < stillLeft) {
+        if (wait <= maxRetryWaitMs && wait < stillLeft) {
           try {
             await sleep(wait, call.signal);
           } catch (error) {
