@@ -77,6 +77,6 @@ export {
 export { createRandom, type Random } from "./random.ts";
 export { type RunningService, type ServeOptions, serveService } from "./serve.ts";
 export { createTelemetry, type Telemetry } from "./telemetry.ts";
-export { flushTracer, initTracer, llmobs, tracer } from "./tracer.ts";
+export { flushTracer, initTracer, llmobs, tracer, untracedFetch } from "./tracer.ts";
 export { MAX_BODY_BYTES, readCapped, readJson, validate, validationError } from "./validation.ts";
 export { startService, type StartServiceOptions } from "./start.ts";

@@ -13,6 +13,7 @@ import {
   type ObservedVariables,
   type Readiness,
   readJson,
+  untracedFetch,
   UpstreamError,
   withSpan,
 } from "@demo/observability";
@@ -38,6 +39,7 @@ import {
   contentSecurityPolicy,
   forwardedFor,
   forwardUrl,
+  isRetryableIntakeStatus,
   peerAddress,
   readCapped,
   RUM_PROXY_PATH,
@@ -366,7 +368,8 @@ export function createApp(deps: WebDeps) {
 
   if (config.rumProxyUrl) {
     const target = config.rumProxyUrl;
-    const forward = deps.fetch ?? fetch;
+    // Without dd-trace's wrapper: the intake gets the batch, not this process's trace headers.
+    const forward = deps.fetch ?? untracedFetch;
     let failing = false;
     app.post(RUM_PROXY_PATH, async (c) => {
       const ddforward = checkForwardPath(c.req.query("ddforward"));
@@ -391,13 +394,38 @@ export function createApp(deps: WebDeps) {
           signal: AbortSignal.timeout(Math.max(1, timeout)),
         });
         await response.body?.cancel();
-        failing = false;
+        if (response.ok) {
+          failing = false;
+          return c.json({ ok: true }, 202);
+        }
+        // Said once per run of failures, whatever the answer: a refused client token (403)
+        // would otherwise lose every batch without a trace.
+        if (!failing) {
+          c.get("log").warn(LOG.rumProxyError, {
+            upstream_status: response.status,
+            ddforward: ddforward.split("?")[0],
+          });
+        }
+        failing = true;
+        // The SDKs retry a batch only on 408, 429 and 5xx: pass those on so they do.
+        if (isRetryableIntakeStatus(response.status)) {
+          const retryAfter = response.headers.get("retry-after");
+          return c.json(
+            { ok: false, error: { code: "intake_unavailable", message: "Retry later" } },
+            response.status as ContentfulStatusCode,
+            retryAfter ? { "retry-after": retryAfter } : {},
+          );
+        }
+        return c.json({ ok: true }, 202);
       } catch (error) {
-        // The page must never see an error for its telemetry; say it once per outage.
         if (!failing) c.get("log").warn(LOG.rumProxyError, { error: errorFields(error) });
         failing = true;
+        // Unreachable or too slow: a 503 has the SDKs keep the batch and send it again.
+        return c.json(
+          { ok: false, error: { code: "intake_unavailable", message: "Retry later" } },
+          503,
+        );
       }
-      return c.json({ ok: true }, 202);
     });
   }
 

@@ -323,17 +323,44 @@ Deno.test("POST /rum-proxy passes a proxy's X-Forwarded-For on with a public pee
   assert.equal(forwarded[1].headers.get("x-forwarded-for"), "198.51.100.4");
 });
 
-Deno.test("POST /rum-proxy answers 202 even when the target is down, and warns once", async () => {
+Deno.test("POST /rum-proxy answers 503 while the target is down, so the SDKs retry, and warns once", async () => {
   const gw = await createTestGateway({ env: PROXY_ENV, forward: unreachable });
   for (let i = 0; i < 3; i++) {
     const res = await gw.app.request("/rum-proxy?ddforward=%2Fapi%2Fv2%2Flogs", {
       method: "POST",
       body: "{}",
     });
-    assert.equal(res.status, 202);
-    await res.body?.cancel();
+    assert.equal(res.status, 503);
+    assert.equal((await res.json()).error.code, "intake_unavailable");
   }
   assert.equal(gw.telemetry.logged("rum_proxy_error").length, 1);
+});
+
+Deno.test("POST /rum-proxy passes 429 and its Retry-After on, and warns once about a refused batch", async () => {
+  const answers = [
+    new Response("", { status: 429, headers: { "retry-after": "7" } }),
+    new Response("{}", { status: 202 }),
+    new Response("forbidden", { status: 403 }),
+  ];
+  const gw = await createTestGateway({
+    env: PROXY_ENV,
+    forward: () => Promise.resolve(answers.shift()!),
+  });
+  const send = () =>
+    gw.app.request("/rum-proxy?ddforward=%2Fapi%2Fv2%2Frum%3Fddsource%3Dbrowser", {
+      method: "POST",
+      body: "{}",
+    });
+  const limited = await send();
+  assert.equal(limited.status, 429);
+  assert.equal(limited.headers.get("retry-after"), "7");
+  await limited.body?.cancel();
+  assert.equal((await send()).status, 202);
+  // A refused batch (a bad client token): the SDKs would not retry it, so 202, but said.
+  assert.equal((await send()).status, 202);
+  const warnings = gw.telemetry.logged("rum_proxy_error");
+  assert.deepEqual(warnings.map((w) => w.upstream_status), [429, 403]);
+  assert.equal(warnings[1].ddforward, "/api/v2/rum");
 });
 
 for (

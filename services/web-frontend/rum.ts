@@ -156,3 +156,11 @@ export function readCapped(
 ): Promise<Uint8Array<ArrayBuffer>> {
   return readBodyCapped(body, limit, declaredLength, timeoutMs);
 }
+
+/**
+ * Whether the browser SDKs send a batch again after this answer from the intake: they retry
+ * on 408, 429 and 5xx and drop the batch on anything else.
+ */
+export function isRetryableIntakeStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
