@@ -38,6 +38,9 @@ export interface BodyLimits {
   telemetry: number;
 }
 
+/** The header naming the Datadog intake an EVP proxy request is for. */
+const EVP_SUBDOMAIN_HEADER = "X-Datadog-EVP-Subdomain";
+
 /** Limits like the Agent's own (25 MB traces) and Datadog's intakes (5 MB logs and EVP). */
 export const DEFAULT_BODY_LIMITS: BodyLimits = {
   traces: 25 * 1024 * 1024,
@@ -212,6 +215,17 @@ export function createAgentApp(options: AgentAppOptions): Hono {
   });
 
   app.post("/evp_proxy/:version{v[1-4]}/*", async (c) => {
+    // The Agent forwards to https://<subdomain>.<site>, so it refuses a request that does not
+    // name one; dd-trace sends llmobs-intake for spans and api for evaluations.
+    const subdomain = c.req.header(EVP_SUBDOMAIN_HEADER);
+    if (!subdomain || !/^[A-Za-z0-9-]+$/.test(subdomain)) {
+      throw new AgentError(
+        400,
+        "invalid_request",
+        `Cannot forward: ${EVP_SUBDOMAIN_HEADER} must name the intake's subdomain`,
+        EVP_SUBDOMAIN_HEADER,
+      );
+    }
     const sub = c.req.path.replace(/^\/evp_proxy\/v[1-4]/, "");
     const kind = llmObsKindOf(sub);
     if (!kind) {

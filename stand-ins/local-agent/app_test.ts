@@ -312,7 +312,7 @@ Deno.test("POST /evp_proxy/v2/api/intake/llm-obs/v2/eval-metric stores gzip-enco
   })) as Uint8Array<ArrayBuffer>;
   const response = await request(
     "/evp_proxy/v2/api/intake/llm-obs/v2/eval-metric",
-    post(await gzip(body), { "content-encoding": "gzip" }),
+    post(await gzip(body), { "content-encoding": "gzip", "x-datadog-evp-subdomain": "api" }),
   );
   assert.equal(response.status, 202);
   const [evaluation] = (await json("/local/llmobs")).evaluations;
@@ -322,9 +322,27 @@ Deno.test("POST /evp_proxy/v2/api/intake/llm-obs/v2/eval-metric stores gzip-enco
 
 Deno.test("the EVP proxy answers 404 for an intake it does not know and 400 for bad JSON", async () => {
   const { request } = setup();
-  await assertError(await request("/evp_proxy/v2/api/v2/citestcycle", post({})), 404, "path");
-  await assertError(await request("/evp_proxy/v2/api/v2/llmobs", post("[{")), 400);
-  await assertError(await request("/evp_proxy/v2/api/v2/llmobs", post([{ spans: [{}] }])), 400);
+  const sub = { "x-datadog-evp-subdomain": "llmobs-intake" };
+  await assertError(await request("/evp_proxy/v2/api/v2/citestcycle", post({}, sub)), 404, "path");
+  await assertError(await request("/evp_proxy/v2/api/v2/llmobs", post("[{", sub)), 400);
+  await assertError(
+    await request("/evp_proxy/v2/api/v2/llmobs", post([{ spans: [{}] }], sub)),
+    400,
+  );
+});
+
+Deno.test("the EVP proxy refuses a request that names no intake subdomain, as the Agent does", async () => {
+  const { request, json } = setup();
+  const body = [{ event_type: "span", spans: [LLM_SPAN] }];
+  const cases: Record<string, string>[] = [{}, { "x-datadog-evp-subdomain": "evil.example/x" }];
+  for (const headers of cases) {
+    await assertError(
+      await request("/evp_proxy/v2/api/v2/llmobs", post(body, headers)),
+      400,
+      "X-Datadog-EVP-Subdomain",
+    );
+  }
+  assert.deepEqual((await json("/local/llmobs")).spans, []);
 });
 
 // ---- browser -------------------------------------------------------------------------------
