@@ -29,16 +29,19 @@ export class JiraError extends Error {
   readonly reason: JiraFailureReason;
   /** Jira's HTTP status, for `http_error`. */
   readonly status?: number;
+  /** The request went out and no answer came back: Jira may have acted on it. */
+  readonly unanswered: boolean;
 
   constructor(
     reason: JiraFailureReason,
     message: string,
-    options: { status?: number; cause?: unknown } = {},
+    options: { status?: number; cause?: unknown; unanswered?: boolean } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "JiraError";
     this.reason = reason;
     this.status = options.status;
+    this.unanswered = options.unanswered ?? false;
   }
 }
 
@@ -110,6 +113,12 @@ export interface JiraClientOptions {
   maxPages?: number;
   /** Payments whose ticket key is remembered after creating it (default 1000). */
   rememberCreated?: number;
+  /**
+   * How long after a create whose answer was lost (a timeout, a dropped connection, a 5xx)
+   * the payment's ticket is not created again (default 60 s): Jira may have made it, and its
+   * search can take that long to show a new ticket.
+   */
+  uncertainCreateMs?: number;
   /** How calls are sent (tests pass a fake); the kit's traced client by default. */
   fetch?: HttpFetch;
   /** Waits between attempts; tests replace it to avoid real waiting. */
@@ -202,6 +211,9 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
   }`;
   const inFlight = new Map<string, Promise<CreatedIssue>>();
   const remembered = new Map<string, string>();
+  const uncertainCreateMs = options.uncertainCreateMs ?? 60_000;
+  /** Payments whose create was sent but whose answer was lost, with when. */
+  const uncertain = new Map<string, number>();
 
   /** One HTTP attempt bounded by `timeoutMs`; resolves with the status and body text. */
   async function attempt(
@@ -231,18 +243,20 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
       if (signal?.aborted) {
         throw new JiraError("exception", `Jira call ${method} ${path} was cancelled`, {
           cause: error,
+          unanswered: true,
         });
       }
       if (controller.signal.aborted) {
         throw new JiraError(
           "exception",
           `Jira did not answer ${method} ${path} within ${timeoutMs} ms`,
-          { cause: error },
+          { cause: error, unanswered: true },
         );
       }
       const detail = error instanceof Error ? error.message : String(error);
       throw new JiraError("exception", `Cannot reach Jira for ${method} ${path}: ${detail}`, {
         cause: error,
+        unanswered: true,
       });
     } finally {
       clearTimeout(timer);
@@ -340,16 +354,41 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
       ["summary"],
       call,
     );
-    if (found.issues.length > 0) return { issueKey: found.issues[0].key, created: false };
-    const data = await request("POST", "/rest/api/3/issue", {
-      fields: {
-        project: { key: options.projectKey },
-        issuetype: { name: options.issueType },
-        summary: summaryFor(fraud),
-        labels: labelsFor(fraud),
-        description: descriptionFor(fraud),
-      },
-    }, call);
+    if (found.issues.length > 0) {
+      uncertain.delete(fraud.paymentId);
+      return { issueKey: found.issues[0].key, created: false };
+    }
+    const since = uncertain.get(fraud.paymentId);
+    if (since !== undefined && now() - since < uncertainCreateMs) {
+      const wait = Math.ceil((uncertainCreateMs - (now() - since)) / 1000);
+      throw new JiraError(
+        "exception",
+        `An earlier create for ${fraud.paymentId} lost its answer and Jira may have made the ` +
+          `ticket, which its search can take a while to show: not creating another for ${wait} s`,
+      );
+    }
+    let data: unknown;
+    try {
+      data = await request("POST", "/rest/api/3/issue", {
+        fields: {
+          project: { key: options.projectKey },
+          issuetype: { name: options.issueType },
+          summary: summaryFor(fraud),
+          labels: labelsFor(fraud),
+          description: descriptionFor(fraud),
+        },
+      }, call);
+    } catch (error) {
+      // Sent with no answer, or a server error: the ticket may exist all the same.
+      const unclear = error instanceof JiraError &&
+        (error.unanswered || (error.status ?? 0) >= 500);
+      if (unclear) {
+        uncertain.set(fraud.paymentId, now());
+        if (uncertain.size > rememberLimit) uncertain.delete(uncertain.keys().next().value!);
+      }
+      throw error;
+    }
+    uncertain.delete(fraud.paymentId);
     const { key } = parse(CreatedResponse, data, "create issue");
     remembered.set(fraud.paymentId, key);
     if (remembered.size > rememberLimit) remembered.delete(remembered.keys().next().value!);
@@ -386,7 +425,8 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
       // both find nothing and both create, and a ticket created moments ago may not be
       // searchable yet (Jira's index lags). That costs a duplicate ticket, not money, and
       // the payment service asks once per payment; the key remembered below covers the
-      // lag for retries that land on this replica.
+      // lag for retries that land on this replica, and a create that lost its answer holds
+      // back another for `uncertainCreateMs`.
       const known = remembered.get(fraud.paymentId);
       if (known) return Promise.resolve({ issueKey: known, created: false });
       const shared = inFlight.get(fraud.paymentId);

@@ -125,6 +125,64 @@ Deno.test("a failed create is not kept: the next attempt searches and creates af
   }
 });
 
+Deno.test("a create that lost its answer is not repeated while Jira's search may not show the ticket", async () => {
+  const standIn = serveStandIn();
+  let clock = Date.UTC(2026, 0, 1, 12, 0, 0);
+  let creates = 0;
+  let searchLags = true;
+  // Jira makes the ticket but the answer is lost; its search does not show new tickets yet.
+  const lossy: typeof fetch = async (input, init) => {
+    const path = new URL(String(input)).pathname;
+    if (path === "/rest/api/3/search/jql" && searchLags) {
+      return Response.json({ issues: [], isLast: true });
+    }
+    const response = await fetch(input, init);
+    if (path === "/rest/api/3/issue" && ++creates === 1) {
+      await response.body?.cancel();
+      throw new TypeError("connection reset after the request was sent");
+    }
+    return response;
+  };
+  try {
+    const client = clientFor(standIn.url, { fetch: lossy, now: () => clock });
+    const lost = await rejectsWith(client.createSuspectedFraudIssue(fraud()), "exception");
+    assert.equal(lost.unanswered, true);
+    // A retry within the window: Jira's search still shows nothing, and no second ticket.
+    clock += 5_000;
+    const held = await rejectsWith(client.createSuspectedFraudIssue(fraud()), "exception");
+    assert.match(held.message, /not creating another for 55 s/);
+    assert.equal(standIn.state.issues.length, 1);
+    // Once the search shows it, the retry finds the ticket made by the lost create.
+    searchLags = false;
+    assert.deepEqual(await client.createSuspectedFraudIssue(fraud()), {
+      issueKey: "PER-1",
+      created: false,
+    });
+    assert.equal(creates, 1);
+    assert.equal(standIn.state.issues.length, 1);
+  } finally {
+    await standIn.shutdown();
+  }
+});
+
+Deno.test("a create refused before it was sent does not hold back the next one", async () => {
+  const standIn = serveStandIn();
+  try {
+    const client = clientFor(standIn.url);
+    // No time left: nothing went out, so nothing can have been made.
+    await rejectsWith(
+      client.createSuspectedFraudIssue(fraud(), { deadline: new Deadline(0) }),
+      "exception",
+    );
+    assert.deepEqual(await client.createSuspectedFraudIssue(fraud()), {
+      issueKey: "PER-1",
+      created: true,
+    });
+  } finally {
+    await standIn.shutdown();
+  }
+});
+
 Deno.test("a 429 is retried after Retry-After seconds and then succeeds", async () => {
   // Every 2nd request is limited: the search passes, the create is limited once.
   const standIn = serveStandIn({ rateLimitEvery: 2 });
