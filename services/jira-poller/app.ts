@@ -188,12 +188,22 @@ export function createApp(deps: JiraPollerDeps) {
       log.info(LOG.commentOk, { issue_key: body.issue_key, comment_length: body.comment.length });
       return c.json({ ok: true, issue_key: body.issue_key });
     } catch (error) {
-      throw jiraFailure(
+      const failure = jiraFailure(
         error,
         { metric: METRIC.commentError, log: LOG.commentError, action: "comment on the ticket" },
         log,
         { issue_key: body.issue_key },
       );
+      // Jira has no such issue: the caller named a wrong key, which retrying will not mend.
+      if (error instanceof JiraError && error.status === 404) {
+        throw new HttpError(
+          404,
+          "jira_issue_not_found",
+          `Cannot comment: Jira has no issue ${body.issue_key}`,
+          { field: "issue_key" },
+        );
+      }
+      throw failure;
     }
   });
 

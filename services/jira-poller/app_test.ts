@@ -135,13 +135,15 @@ Deno.test("a Jira error answer is a 502 counted as http_error", async () => {
   }
 });
 
-Deno.test("a comment on an unknown ticket is a 502 counted as jira.comment.error{http_error}", async () => {
+Deno.test("a comment on an unknown ticket is a 404 naming issue_key, counted as jira.comment.error{http_error}", async () => {
   const standIn = serveStandIn();
   try {
     const { post, t } = setup(standIn.url);
     const res = await post("/jira/comment", { issue_key: "PER-404", comment: "hello" });
-    assert.equal(res.status, 502);
-    assert.equal((await res.json()).error.reason, "http_error");
+    assert.equal(res.status, 404);
+    const { error } = await res.json();
+    assert.equal(error.code, "jira_issue_not_found");
+    assert.equal(error.field, "issue_key");
     assert.equal(t.metrics.total("jira.comment.error", { reason: "http_error" }), 1);
     assert.equal(t.logged("jira_comment_error")[0].jira_status, 404);
   } finally {
