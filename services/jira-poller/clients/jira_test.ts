@@ -419,3 +419,22 @@ Deno.test("countOpenSuspectedFraudIssues() leaves out resolved tickets", async (
     await standIn.shutdown();
   }
 });
+
+Deno.test("listSuspectedFraudIssues() ends at a last page whose nextPageToken is null, as Jira's docs show it", async () => {
+  // Jira Cloud leaves the token out of the last page (as the stand-in does); its API docs
+  // show it as null. Either ends the listing.
+  let calls = 0;
+  const documented: typeof fetch = () => {
+    calls++;
+    return Promise.resolve(Response.json({
+      issues: [{ key: "PER-7", fields: { summary: "Suspected Fraud x", labels: [] } }],
+      nextPageToken: null,
+      isLast: false,
+    }));
+  };
+  const listing = await clientFor("http://jira.invalid", { fetch: documented })
+    .listSuspectedFraudIssues();
+  assert.equal(calls, 1);
+  assert.equal(listing.complete, true);
+  assert.deepEqual(listing.issues.map((i) => i.key), ["PER-7"]);
+});
