@@ -438,7 +438,11 @@ export function createApp(deps: WebDeps) {
       etag: site.index.etag,
     };
     if (c.req.header("if-none-match") === site.index.etag) return c.body(null, 304, headers);
-    return c.body(site.index.body, 200, headers);
+    // Set here so a HEAD request, answered from this response without its body, says the size.
+    return c.body(site.index.body, 200, {
+      ...headers,
+      "content-length": String(site.index.body.byteLength),
+    });
   });
 
   app.get("/assets/*", async (c) => {
@@ -447,6 +451,7 @@ export function createApp(deps: WebDeps) {
     if (!file) throw new HttpError(404, "not_found", `No asset named ${name}`);
     return c.body(file.body, 200, {
       "content-type": file.contentType,
+      "content-length": String(file.body.byteLength),
       "cache-control": "public, max-age=31536000, immutable",
       etag: file.etag,
     });

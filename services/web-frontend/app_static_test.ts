@@ -35,6 +35,21 @@ Deno.test("GET / serves index.html with Cache-Control: no-cache", async () => {
   });
 });
 
+Deno.test("HEAD / and HEAD /assets/* give the size GET would send, without a body", async () => {
+  await withDist(async (dir) => {
+    const gw = await createTestGateway({ distDir: dir });
+    for (const [path, body] of [["/", INDEX], ["/assets/app.0a1b2c3d.js", JS]]) {
+      const res = await gw.app.request(path, { method: "HEAD" });
+      assert.equal(res.status, 200, path);
+      assert.equal(
+        res.headers.get("content-length"),
+        String(new TextEncoder().encode(body).length),
+      );
+      assert.equal(await res.text(), "", path);
+    }
+  });
+});
+
 Deno.test("GET /assets/* serves hashed files as immutable with their content types", async () => {
   await withDist(async (dir) => {
     const gw = await createTestGateway({ distDir: dir });
