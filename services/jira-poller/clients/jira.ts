@@ -269,13 +269,16 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
    * `Retry-After` when Jira says how long, else after a doubling backoff capped at
    * `maxRetryWaitMs`. A Retry-After longer than that cap, or than the deadline allows, fails
    * at once: Jira answers a retry sent before the period ends with another 429, the same or
-   * a longer wait.
+   * a longer wait. A `read` (a search or a count, which change nothing) is retried the same way
+   * after a 502, 503 or 504, which Atlassian documents as transient; a write never is, since
+   * Jira may have acted on it.
    */
   async function request(
     method: string,
     path: string,
     body: unknown,
     call: JiraCallOptions,
+    read = false,
   ): Promise<unknown> {
     for (let retry = 0;; retry++) {
       const left = call.deadline ? call.deadline.remaining() : Number.POSITIVE_INFINITY;
@@ -284,7 +287,9 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
         throw new JiraError("exception", `No time left to call Jira ${method} ${path}`);
       }
       const reply = await attempt(method, path, body, timeoutMs, call.signal);
-      if (reply.status === 429 && retry < maxRetries) {
+      const transient = reply.status === 429 ||
+        (read && (reply.status === 502 || reply.status === 503 || reply.status === 504));
+      if (transient && retry < maxRetries) {
         const asked = retryAfterMs(reply.headers.get("retry-after"), now());
         const wait = asked ?? Math.min(1000 * 2 ** retry, maxRetryWaitMs);
         const stillLeft = call.deadline ? call.deadline.remaining() : Number.POSITIVE_INFINITY;
@@ -301,7 +306,7 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
       }
       if (reply.status >= 400) {
         const said = jiraMessages(reply.text);
-        const gaveUp = reply.status === 429
+        const gaveUp = transient
           ? ` (gave up after ${retry + 1} attempt${retry === 0 ? "" : "s"})`
           : "";
         throw new JiraError(
@@ -337,12 +342,18 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
     fields: string[],
     call: JiraCallOptions,
   ) {
-    const data = await request("POST", "/rest/api/3/search/jql", {
-      jql,
-      maxResults,
-      fields,
-      ...(token ? { nextPageToken: token } : {}),
-    }, call);
+    const data = await request(
+      "POST",
+      "/rest/api/3/search/jql",
+      {
+        jql,
+        maxResults,
+        fields,
+        ...(token ? { nextPageToken: token } : {}),
+      },
+      call,
+      true,
+    );
     return parse(SearchResponse, data, "search");
   }
 
@@ -484,6 +495,7 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
         "/rest/api/3/search/approximate-count",
         { jql: openSuspectedFraudJql(options.projectKey) },
         call,
+        true,
       );
       return parse(CountResponse, data, "approximate count").count;
     },

@@ -438,3 +438,31 @@ Deno.test("listSuspectedFraudIssues() ends at a last page whose nextPageToken is
   assert.equal(listing.complete, true);
   assert.deepEqual(listing.issues.map((i) => i.key), ["PER-7"]);
 });
+
+Deno.test("a 503 is retried for a search or a count, never for a create", async () => {
+  const answers: Response[] = [];
+  const paths: string[] = [];
+  const scripted: typeof fetch = (input) => {
+    paths.push(new URL(String(input)).pathname);
+    return Promise.resolve(answers.shift()!);
+  };
+  const recorder = recordingSleep();
+  const client = clientFor("http://jira.invalid", { fetch: scripted, sleep: recorder.sleep });
+
+  answers.push(
+    new Response("{}", { status: 503, headers: { "retry-after": "2" } }),
+    Response.json({ count: 4 }),
+  );
+  assert.equal(await client.countOpenSuspectedFraudIssues(), 4);
+  assert.deepEqual(recorder.waits, [2000]);
+
+  // The search finds nothing, the create meets a 503: Jira may have acted, so no retry.
+  answers.push(
+    Response.json({ issues: [], isLast: true }),
+    new Response("{}", { status: 503 }),
+  );
+  paths.length = 0;
+  await rejectsWith(client.createSuspectedFraudIssue(fraud()), "http_error", 503);
+  assert.deepEqual(paths, ["/rest/api/3/search/jql", "/rest/api/3/issue"]);
+  assert.deepEqual(recorder.waits, [2000]);
+});
