@@ -194,12 +194,15 @@ export function createApp(deps: JiraPollerDeps) {
         log,
         { issue_key: body.issue_key },
       );
-      // Jira has no such issue: the caller named a wrong key, which retrying will not mend.
+      // Jira has no such issue that this account can see: most often a wrong key, else an
+      // account without Browse permission (the error line above has Jira's own words).
+      // Retrying mends neither.
       if (error instanceof JiraError && error.status === 404) {
         throw new HttpError(
           404,
           "jira_issue_not_found",
-          `Cannot comment: Jira has no issue ${body.issue_key}`,
+          `Cannot comment: Jira has no issue ${body.issue_key} that the configured account ` +
+            "can see",
           { field: "issue_key" },
         );
       }

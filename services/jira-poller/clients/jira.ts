@@ -143,6 +143,20 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
   });
 }
 
+/**
+ * Whether a failed fetch never reached Jira: the connection was refused or the host name did
+ * not resolve (the runtime says so in the error or its cause), so no request was sent.
+ */
+export function neverSent(error: unknown): boolean {
+  const messages: string[] = [];
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; depth++) {
+    messages.push(e.message);
+    e = e.cause;
+  }
+  return /\(Connect\)|connection refused|dns error|failed to lookup address|Name or service not known/i
+    .test(messages.join(" | "));
+}
+
 /** An HTTP date as RFC 9110 asks senders to write it: `Sun, 06 Nov 1994 08:49:37 GMT`. */
 const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
@@ -256,7 +270,8 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
       const detail = error instanceof Error ? error.message : String(error);
       throw new JiraError("exception", `Cannot reach Jira for ${method} ${path}: ${detail}`, {
         cause: error,
-        unanswered: true,
+        // A refused connection or a failed lookup sent nothing; anything later may have.
+        unanswered: !neverSent(error),
       });
     } finally {
       clearTimeout(timer);
@@ -318,10 +333,11 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
       try {
         return JSON.parse(reply.text);
       } catch (error) {
+        // Jira acted (it answered 2xx), but what it made cannot be read.
         throw new JiraError(
           "exception",
           `Jira answered ${reply.status} to ${method} ${path} with a body that is not JSON`,
-          { cause: error },
+          { cause: error, unanswered: true },
         );
       }
     }
@@ -390,20 +406,29 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
         },
       }, call);
     } catch (error) {
-      // Sent with no answer, or a server error: the ticket may exist all the same.
+      // Sent with no usable answer, or a server error: the ticket may exist all the same.
       const unclear = error instanceof JiraError &&
         (error.unanswered || (error.status ?? 0) >= 500);
-      if (unclear) {
-        uncertain.set(fraud.paymentId, now());
-        if (uncertain.size > rememberLimit) uncertain.delete(uncertain.keys().next().value!);
-      }
+      if (unclear) holdBack(fraud.paymentId);
+      throw error;
+    }
+    let key: string;
+    try {
+      key = parse(CreatedResponse, data, "create issue").key;
+    } catch (error) {
+      holdBack(fraud.paymentId);
       throw error;
     }
     uncertain.delete(fraud.paymentId);
-    const { key } = parse(CreatedResponse, data, "create issue");
     remembered.set(fraud.paymentId, key);
     if (remembered.size > rememberLimit) remembered.delete(remembered.keys().next().value!);
     return { issueKey: key, created: true };
+  }
+
+  /** Holds back another create for the payment: the last one may have made its ticket. */
+  function holdBack(paymentId: string): void {
+    uncertain.set(paymentId, now());
+    if (uncertain.size > rememberLimit) uncertain.delete(uncertain.keys().next().value!);
   }
 
   /** Waits for a shared create, but no longer than this caller's own deadline or signal. */

@@ -466,3 +466,55 @@ Deno.test("a 503 is retried for a search or a count, never for a create", async 
   assert.deepEqual(paths, ["/rest/api/3/search/jql", "/rest/api/3/issue"]);
   assert.deepEqual(recorder.waits, [2000]);
 });
+
+Deno.test("a create that could not connect sends nothing, so the next one is not held back", async () => {
+  const standIn = serveStandIn();
+  let creates = 0;
+  const refusedOnce: typeof fetch = (input, init) => {
+    if (new URL(String(input)).pathname === "/rest/api/3/issue" && ++creates === 1) {
+      return Promise.reject(
+        new TypeError("fetch failed", {
+          cause: new Error("client error (Connect): tcp connect error: Connection refused"),
+        }),
+      );
+    }
+    return fetch(input, init);
+  };
+  try {
+    const client = clientFor(standIn.url, { fetch: refusedOnce });
+    const refused = await rejectsWith(client.createSuspectedFraudIssue(fraud()), "exception");
+    assert.equal(refused.unanswered, false);
+    assert.deepEqual(await client.createSuspectedFraudIssue(fraud()), {
+      issueKey: "PER-1",
+      created: true,
+    });
+  } finally {
+    await standIn.shutdown();
+  }
+});
+
+Deno.test("a create answered 201 with a body that cannot be read holds back another", async () => {
+  const standIn = serveStandIn();
+  let creates = 0;
+  // Jira makes the ticket; its answer arrives empty, and its search does not show it yet.
+  const unreadable: typeof fetch = async (input, init) => {
+    const path = new URL(String(input)).pathname;
+    if (path === "/rest/api/3/search/jql") return Response.json({ issues: [], isLast: true });
+    const response = await fetch(input, init);
+    if (path === "/rest/api/3/issue" && ++creates === 1) {
+      await response.body?.cancel();
+      return new Response("", { status: 201 });
+    }
+    return response;
+  };
+  try {
+    const client = clientFor(standIn.url, { fetch: unreadable });
+    await rejectsWith(client.createSuspectedFraudIssue(fraud()), "exception");
+    const held = await rejectsWith(client.createSuspectedFraudIssue(fraud()), "exception");
+    assert.match(held.message, /not creating another/);
+    assert.equal(creates, 1);
+    assert.equal(standIn.state.issues.length, 1);
+  } finally {
+    await standIn.shutdown();
+  }
+});
