@@ -186,10 +186,13 @@ async function explainFailure(mode: Mode, vars: Vars): Promise<number> {
 
 /** Names the containers that are not healthy, with a hint for the Agent; true if any. */
 async function reportUnhealthy(mode: Mode, vars: Vars): Promise<boolean> {
-  const bad = unhealthy(await running(), expectedServices(mode));
+  const containers = await running();
+  const bad = unhealthy(containers, expectedServices(mode));
   if (bad.length === 0) return false;
   log(`Not healthy: ${bad.join(", ")}. See: deno task compose:logs ${bad[0]}`);
-  const hint = agentHealthHint(bad, vars);
+  // Only an Agent whose own check failed (not one still starting) points at its key.
+  const failedChecks = containers.filter((c) => c.health === "unhealthy").map((c) => c.service);
+  const hint = agentHealthHint(failedChecks, vars);
   if (hint) log(hint);
   return true;
 }

@@ -169,6 +169,26 @@ Deno.test("compose:up says to check DD_SITE when the Datadog Agent is unhealthy"
   assert.doesNotMatch(result.stdout + result.stderr, /0123456789abcdef/);
 });
 
+Deno.test("compose:up gives no key hint while the Datadog Agent is still starting", async () => {
+  await using rec = await startRecording({
+    rules: [
+      ...dockerReady,
+      { match: ["docker", "compose", "-f", "compose.yaml", "--profile", "*", "ps"], times: 1 },
+      {
+        match: ["docker", "compose", "-f", "compose.yaml", "--profile", "*", "ps"],
+        stdout: psJson(["datadog-agent"], "starting") +
+          psJson(["web-frontend"], "unhealthy") +
+          psJson(LOCAL_SERVICES.slice(2).filter((s) => s !== "web-frontend")),
+      },
+      { match: ["docker", "compose", "-f", "compose.yaml", "--profile", "datadog", "up"], exit: 1 },
+    ],
+  });
+  const result = await runTask(["up"], { ...rec.env, DD_API_KEY: "0123456789abcdef" });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /Not healthy: datadog-agent, .*web-frontend/);
+  assert.doesNotMatch(result.stderr, /DD_SITE/);
+});
+
 Deno.test("compose:up names a stopped Docker daemon and runs nothing else", async () => {
   await using rec = await startRecording({
     rules: [

@@ -370,7 +370,12 @@ export function createApp(deps: WebDeps) {
     const target = config.rumProxyUrl;
     // Without dd-trace's wrapper: the intake gets the batch, not this process's trace headers.
     const forward = deps.fetch ?? untracedFetch;
-    let failing = false;
+    // The failure being reported ("unreachable" or the target's status), to say each once.
+    let failing: string | undefined;
+    const fail = (kind: string, fields: Record<string, unknown>, log: Logger) => {
+      if (failing !== kind) log.warn(LOG.rumProxyError, fields);
+      failing = kind;
+    };
     app.post(RUM_PROXY_PATH, async (c) => {
       const ddforward = checkForwardPath(c.req.query("ddforward"));
       const body = await readCapped(
@@ -395,18 +400,15 @@ export function createApp(deps: WebDeps) {
         });
         await response.body?.cancel();
         if (response.ok) {
-          failing = false;
+          failing = undefined;
           return c.json({ ok: true }, 202);
         }
-        // Said once per run of failures, whatever the answer: a refused client token (403)
+        // Said once per kind of failure, whatever the answer: a refused client token (403)
         // would otherwise lose every batch without a trace.
-        if (!failing) {
-          c.get("log").warn(LOG.rumProxyError, {
-            upstream_status: response.status,
-            ddforward: ddforward.split("?")[0],
-          });
-        }
-        failing = true;
+        fail(String(response.status), {
+          upstream_status: response.status,
+          ddforward: ddforward.split("?")[0],
+        }, c.get("log"));
         // The SDKs retry a batch only on 408, 429 and 5xx: pass those on so they do.
         if (isRetryableIntakeStatus(response.status)) {
           const retryAfter = response.headers.get("retry-after");
@@ -418,8 +420,10 @@ export function createApp(deps: WebDeps) {
         }
         return c.json({ ok: true }, 202);
       } catch (error) {
-        if (!failing) c.get("log").warn(LOG.rumProxyError, { error: errorFields(error) });
-        failing = true;
+        fail("unreachable", {
+          error: errorFields(error),
+          ddforward: ddforward.split("?")[0],
+        }, c.get("log"));
         // Unreachable or too slow: a 503 has the SDKs keep the batch and send it again.
         return c.json(
           { ok: false, error: { code: "intake_unavailable", message: "Retry later" } },

@@ -341,6 +341,10 @@ Deno.test("POST /rum-proxy passes 429 and its Retry-After on, and warns once abo
     new Response("", { status: 429, headers: { "retry-after": "7" } }),
     new Response("{}", { status: 202 }),
     new Response("forbidden", { status: 403 }),
+    // Limited, then refused again with no success between: each kind is still said once.
+    new Response("", { status: 429 }),
+    new Response("", { status: 429 }),
+    new Response("forbidden", { status: 403 }),
   ];
   const gw = await createTestGateway({
     env: PROXY_ENV,
@@ -358,8 +362,13 @@ Deno.test("POST /rum-proxy passes 429 and its Retry-After on, and warns once abo
   assert.equal((await send()).status, 202);
   // A refused batch (a bad client token): the SDKs would not retry it, so 202, but said.
   assert.equal((await send()).status, 202);
+  for (const status of [429, 429, 202]) {
+    const res = await send();
+    assert.equal(res.status, status);
+    await res.body?.cancel();
+  }
   const warnings = gw.telemetry.logged("rum_proxy_error");
-  assert.deepEqual(warnings.map((w) => w.upstream_status), [429, 403]);
+  assert.deepEqual(warnings.map((w) => w.upstream_status), [429, 403, 429, 403]);
   assert.equal(warnings[1].ddforward, "/api/v2/rum");
 });
 

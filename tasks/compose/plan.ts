@@ -155,12 +155,12 @@ export function unhealthy(containers: readonly ContainerState[], expected: reado
 }
 
 /**
- * Says what to check when the Datadog Agent is among the unhealthy containers: it marks
- * itself unhealthy when Datadog refuses its API key, most often a key of another site than
- * DD_SITE (the default, datadoghq.eu, is not Datadog's own default).
+ * Says what to check when the Datadog Agent is among the containers whose health check
+ * failed: it marks itself unhealthy when Datadog refuses its API key, most often a key of
+ * another site than DD_SITE (the default, datadoghq.eu, is not Datadog's own default).
  */
-export function agentHealthHint(bad: readonly string[], vars: Vars): string | undefined {
-  if (!bad.includes(AGENT_SERVICE)) return undefined;
+export function agentHealthHint(failedChecks: readonly string[], vars: Vars): string | undefined {
+  if (!failedChecks.includes(AGENT_SERVICE)) return undefined;
   const site = vars.DD_SITE?.trim() || DEFAULT_SITE;
   return `The Datadog Agent reports itself unhealthy. Most often Datadog refused its API key: ` +
     `the key must belong to an org on the site in DD_SITE (now ${site}; US1 is datadoghq.com). ` +
