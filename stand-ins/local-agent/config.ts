@@ -18,6 +18,8 @@ export interface LocalAgentConfig {
   statsdPort: number;
   host: string;
   logLevel: LogLevel;
+  /** How long SIGINT (Ctrl-C) keeps it receiving before it stops (ms). */
+  sigintWaitMs: number;
   limits: Pick<
     StoreLimits,
     "maxTraces" | "maxLogs" | "maxMetricSeries" | "maxRumEvents" | "maxLlmObs"
@@ -54,6 +56,7 @@ const schema = z.object({
   LOCAL_AGENT_MAX_METRIC_SERIES: int(5000, 1, 1_000_000),
   LOCAL_AGENT_MAX_RUM_EVENTS: int(5000, 1, 1_000_000),
   LOCAL_AGENT_MAX_LLMOBS: int(2000, 1, 1_000_000),
+  LOCAL_AGENT_SIGINT_WAIT_MS: int(12_000, 0, 120_000),
 });
 
 /** Parses the stand-in's environment, naming every bad variable (never its value). */
@@ -77,6 +80,7 @@ export function loadConfig(env: Record<string, string | undefined>): LocalAgentC
     statsdPort: raw.LOCAL_AGENT_STATSD_PORT,
     host: raw.HOST,
     logLevel: raw.LOG_LEVEL,
+    sigintWaitMs: raw.LOCAL_AGENT_SIGINT_WAIT_MS,
     limits: {
       maxTraces: raw.LOCAL_AGENT_MAX_TRACES,
       maxLogs: raw.LOCAL_AGENT_MAX_LOGS,

@@ -7,6 +7,7 @@ Deno.test("loadConfig() uses the documented defaults", () => {
     statsdPort: 8125,
     host: "0.0.0.0",
     logLevel: "info",
+    sigintWaitMs: 12_000,
     limits: {
       maxTraces: 2000,
       maxLogs: 10_000,
@@ -28,8 +29,10 @@ Deno.test("loadConfig() reads every variable", () => {
     LOCAL_AGENT_MAX_METRIC_SERIES: "30",
     LOCAL_AGENT_MAX_RUM_EVENTS: "40",
     LOCAL_AGENT_MAX_LLMOBS: "50",
+    LOCAL_AGENT_SIGINT_WAIT_MS: "250",
   });
   assert.equal(config.httpPort, 0);
+  assert.equal(config.sigintWaitMs, 250);
   assert.equal(config.statsdPort, 9125);
   assert.equal(config.host, "127.0.0.1");
   assert.equal(config.logLevel, "warn");

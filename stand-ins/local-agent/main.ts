@@ -1,6 +1,7 @@
 /**
  * Runs the local Agent stand-in from the environment: `LOCAL_AGENT_HTTP_PORT` (8126),
- * `LOCAL_AGENT_STATSD_PORT` (8125), `HOST` (0.0.0.0), `LOCAL_AGENT_MAX_*` and `LOG_LEVEL`.
+ * `LOCAL_AGENT_STATSD_PORT` (8125), `HOST` (0.0.0.0), `LOCAL_AGENT_MAX_*`,
+ * `LOCAL_AGENT_SIGINT_WAIT_MS` (12000) and `LOG_LEVEL`.
  * It is deliberately not traced: it is where traces go.
  */
 import { createAgentLog } from "./_log.ts";
@@ -49,12 +50,12 @@ const stop = async () => {
 // Ctrl-C in a terminal signals every process of `deno task dev` at once, and the services
 // send their last spans and log lines as they stop, which can take their whole shutdown
 // timeout (SHUTDOWN_TIMEOUT_MS, 10 s by default) when a request is still in flight: SIGINT
-// keeps receiving until a little after that. SIGTERM (what `deno task dev` sends as soon as
-// the services are gone), or a second Ctrl-C, stops at once.
-const SIGINT_LINGER_MS = 12_000;
+// keeps receiving until a little after that (LOCAL_AGENT_SIGINT_WAIT_MS, 12 s). SIGTERM
+// (what `deno task dev` sends as soon as the services are gone), or a second Ctrl-C, stops
+// at once.
 let lingering: ReturnType<typeof setTimeout> | undefined;
 Deno.addSignalListener("SIGINT", () => {
   if (lingering !== undefined) return void stop();
-  lingering = setTimeout(stop, SIGINT_LINGER_MS);
+  lingering = setTimeout(stop, config.sigintWaitMs);
 });
 Deno.addSignalListener("SIGTERM", stop);

@@ -36,22 +36,30 @@ Deno.test("main.ts exits 1 naming every bad variable, never its value", async ()
 });
 
 /** Starts main.ts on free ports and reads its first line (the start record). */
-async function startAgent() {
+async function startAgent(env: Record<string, string> = {}) {
   const child = command({
     LOCAL_AGENT_HTTP_PORT: "0",
     LOCAL_AGENT_STATSD_PORT: "0",
     HOST: "127.0.0.1",
+    ...env,
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  const deadline = Date.now() + 15_000;
-  while (!text.includes("\n") && Date.now() < deadline) {
+  // A process that never prints its start line is killed, so the read below ends.
+  const giveUp = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  while (!text.includes("\n")) {
     const { done, value } = await reader.read();
     if (done) break;
     text += value;
   }
+  clearTimeout(giveUp);
   const newline = text.indexOf("\n");
-  const started = newline === -1 ? undefined : JSON.parse(text.slice(0, newline));
+  let started;
+  try {
+    started = JSON.parse(text.slice(0, newline));
+  } catch {
+    started = undefined;
+  }
   /** The rest of its output, once it has exited. */
   const rest = async () => {
     let more = "";
@@ -101,6 +109,25 @@ Deno.test("main.ts keeps receiving for a moment after SIGINT, so services stoppi
     const status = await child.status;
     assert.equal(status.code, 0);
     assert.ok(Date.now() - interrupted < 5000, "SIGTERM ends the wait at once");
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already stopped */ }
+    await rest();
+    await child.stderr.cancel().catch(() => {});
+  }
+});
+
+Deno.test("main.ts stops on its own when the SIGINT wait is over", async () => {
+  const { child, started, rest } = await startAgent({ LOCAL_AGENT_SIGINT_WAIT_MS: "300" });
+  try {
+    assert.equal(started?.message, "local_agent_started");
+    const interrupted = Date.now();
+    child.kill("SIGINT");
+    const status = await child.status;
+    const waited = Date.now() - interrupted;
+    assert.equal(status.code, 0);
+    assert.ok(waited >= 250 && waited < 5000, `stopped ${waited} ms after SIGINT`);
   } finally {
     try {
       child.kill("SIGKILL");
