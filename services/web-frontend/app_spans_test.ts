@@ -77,3 +77,39 @@ Deno.test("the session secret never reaches a span", opts, async () => {
   await capture.waitFor((s) => s.resource === "GET /api/config");
   assert.doesNotMatch(JSON.stringify(capture.spans), new RegExp(gw.config.sessionSecret));
 });
+
+Deno.test(
+  "POST /rum-proxy forwards without the gateway's trace headers",
+  opts,
+  async () => {
+    const seen: Headers[] = [];
+    const target = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+      seen.push(req.headers);
+      return new Response("{}", { status: 202 });
+    });
+    try {
+      // No fetch given: the gateway's own default, with dd-trace initialised in this process.
+      const gw = await createTestGateway({
+        env: {
+          RUM_PROXY_URL: `http://127.0.0.1:${target.addr.port}/browser-intake`,
+          DD_RUM_APPLICATION_ID: "app",
+          DD_RUM_CLIENT_TOKEN: "pubtoken",
+        },
+      });
+      const res = await gw.app.request("/rum-proxy?ddforward=%2Fapi%2Fv2%2Flogs", {
+        method: "POST",
+        body: "{}",
+        headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+      });
+      assert.equal(res.status, 202);
+      assert.equal(seen.length, 1);
+      for (
+        const name of ["traceparent", "tracestate", "x-datadog-trace-id", "x-datadog-parent-id"]
+      ) {
+        assert.equal(seen[0].get(name), null, name);
+      }
+    } finally {
+      await target.shutdown();
+    }
+  },
+);
