@@ -69,7 +69,15 @@ async function startAgent(env: Record<string, string> = {}) {
       more += value;
     }
   };
-  return { child, started, rest };
+  /** Kills it if it still runs, and releases its pipes. */
+  const release = async () => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already stopped */ }
+    await rest();
+    await child.stderr.cancel().catch(() => {});
+  };
+  return { child, started, rest, release };
 }
 
 Deno.test("main.ts starts on the configured ports, answers /readyz and stops on SIGTERM", async () => {
@@ -91,7 +99,7 @@ Deno.test("main.ts starts on the configured ports, answers /readyz and stops on 
 });
 
 Deno.test("main.ts keeps receiving for a moment after SIGINT, so services stopping with it are heard", async () => {
-  const { child, started, rest } = await startAgent();
+  const { child, started, release } = await startAgent();
   try {
     // As Ctrl-C reaches every process of the dev stack at once.
     const interrupted = Date.now();
@@ -110,16 +118,12 @@ Deno.test("main.ts keeps receiving for a moment after SIGINT, so services stoppi
     assert.equal(status.code, 0);
     assert.ok(Date.now() - interrupted < 5000, "SIGTERM ends the wait at once");
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already stopped */ }
-    await rest();
-    await child.stderr.cancel().catch(() => {});
+    await release();
   }
 });
 
 Deno.test("main.ts stops on its own when the SIGINT wait is over", async () => {
-  const { child, started, rest } = await startAgent({ LOCAL_AGENT_SIGINT_WAIT_MS: "300" });
+  const { child, started, release } = await startAgent({ LOCAL_AGENT_SIGINT_WAIT_MS: "300" });
   try {
     assert.equal(started?.message, "local_agent_started");
     const interrupted = Date.now();
@@ -129,10 +133,6 @@ Deno.test("main.ts stops on its own when the SIGINT wait is over", async () => {
     assert.equal(status.code, 0);
     assert.ok(waited >= 250 && waited < 5000, `stopped ${waited} ms after SIGINT`);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already stopped */ }
-    await rest();
-    await child.stderr.cancel().catch(() => {});
+    await release();
   }
 });
