@@ -280,7 +280,7 @@ export function createApp(deps: WebDeps) {
       (outcome.kind === "settled" || outcome.kind === "failed");
     if (replayed) {
       c.get("span")?.setTag(TAG.replayed, "true");
-      c.header("Idempotent-Replayed", "true");
+      c.header(REPLAYED_HEADER, "true");
       metrics.increment(METRIC.paymentReplayed, { bank, payment_status: outcome.kind });
       log.info(LOG.paymentReplayed, {
         ...facts,
@@ -376,8 +376,12 @@ export function createApp(deps: WebDeps) {
       if (failing !== kind) log.warn(LOG.rumProxyError, fields);
       failing = kind;
     };
+    // What the SDKs are told when they should keep a batch and send it again.
+    const retryLater = { ok: false, error: { code: "intake_unavailable", message: "Retry later" } };
     app.post(RUM_PROXY_PATH, async (c) => {
       const ddforward = checkForwardPath(c.req.query("ddforward"));
+      // For the logs: the path only, never the query, which holds the client token.
+      const forwardedPath = ddforward.split("?")[0];
       const body = await readCapped(
         c.req.raw.body,
         c.req.header("content-length"),
@@ -407,28 +411,22 @@ export function createApp(deps: WebDeps) {
         // would otherwise lose every batch without a trace.
         fail(String(response.status), {
           upstream_status: response.status,
-          ddforward: ddforward.split("?")[0],
+          ddforward: forwardedPath,
         }, c.get("log"));
         // The SDKs retry a batch only on 408, 429 and 5xx: pass those on so they do.
         if (isRetryableIntakeStatus(response.status)) {
           const retryAfter = response.headers.get("retry-after");
           return c.json(
-            { ok: false, error: { code: "intake_unavailable", message: "Retry later" } },
+            retryLater,
             response.status as ContentfulStatusCode,
             retryAfter ? { "retry-after": retryAfter } : {},
           );
         }
         return c.json({ ok: true }, 202);
       } catch (error) {
-        fail("unreachable", {
-          error: errorFields(error),
-          ddforward: ddforward.split("?")[0],
-        }, c.get("log"));
+        fail("unreachable", { error: errorFields(error), ddforward: forwardedPath }, c.get("log"));
         // Unreachable or too slow: a 503 has the SDKs keep the batch and send it again.
-        return c.json(
-          { ok: false, error: { code: "intake_unavailable", message: "Retry later" } },
-          503,
-        );
+        return c.json(retryLater, 503);
       }
     });
   }
