@@ -420,15 +420,19 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
       throw error;
     }
     uncertain.delete(fraud.paymentId);
-    remembered.set(fraud.paymentId, key);
-    if (remembered.size > rememberLimit) remembered.delete(remembered.keys().next().value!);
+    setBounded(remembered, fraud.paymentId, key);
     return { issueKey: key, created: true };
+  }
+
+  /** Sets `key` in `map`, forgetting the oldest entry past `rememberLimit`. */
+  function setBounded<V>(map: Map<string, V>, key: string, value: V): void {
+    map.set(key, value);
+    if (map.size > rememberLimit) map.delete(map.keys().next().value!);
   }
 
   /** Holds back another create for the payment: the last one may have made its ticket. */
   function holdBack(paymentId: string): void {
-    uncertain.set(paymentId, now());
-    if (uncertain.size > rememberLimit) uncertain.delete(uncertain.keys().next().value!);
+    setBounded(uncertain, paymentId, now());
   }
 
   /** Waits for a shared create, but no longer than this caller's own deadline or signal. */
