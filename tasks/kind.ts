@@ -359,7 +359,7 @@ async function validate(args: string[]): Promise<number> {
 }
 
 /** Takes `--env-file FILE` (or `--env-file=FILE`) out of a command's arguments. */
-export function takeEnvFile(args: string[]): { envFile?: string; args: string[] } {
+function takeEnvFile(args: string[]): { envFile?: string; args: string[] } {
   const rest: string[] = [];
   let envFile: string | undefined;
   for (let i = 0; i < args.length; i++) {

@@ -42,7 +42,7 @@ export interface PaymentDeps {
 /** Customer ids as auth-service derives them: `cust_` + 10 hex characters. */
 export const CUSTOMER_ID_PATTERN = /^cust_[0-9a-f]{10}$/;
 /** Set on an answer that repeats the payment of an earlier request with the same key. */
-export const REPLAYED_HEADER = "Idempotent-Replayed";
+const REPLAYED_HEADER = "Idempotent-Replayed";
 
 const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
 

@@ -14,7 +14,7 @@ function tooLarge(limit: number, what = "body"): AgentError {
 }
 
 /** How long a body may take to arrive: a sender stuck mid-body does not hold a request open. */
-export const BODY_TIMEOUT_MS = 10_000;
+const BODY_TIMEOUT_MS = 10_000;
 
 /**
  * Reads a request body of at most `limit` bytes and undoes its `Content-Encoding` (gzip or

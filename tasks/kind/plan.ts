@@ -396,7 +396,7 @@ export function planUp(facts: UpFacts): Step[] {
 }
 
 /** The pod-template annotation that records what a workload's pods were started from. */
-export const ROLLOUT_STAMP = "dd-payments/rollout-stamp";
+const ROLLOUT_STAMP = "dd-payments/rollout-stamp";
 
 /** A workload that runs the image, and the Secret its pods read, if any. */
 interface Rollable {

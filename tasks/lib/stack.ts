@@ -14,6 +14,7 @@ import {
   type ProcessName,
   type ServiceName,
   SERVICES,
+  STAND_IN_JIRA_ACCOUNT,
 } from "./topology.ts";
 
 /** A real Datadog Agent to send to instead of starting the stand-in. */
@@ -130,13 +131,13 @@ export function serviceEnvironment(
   }
   if (name === "jira-poller") {
     env.JIRA_BASE_URL = url("jira-stand-in");
-    env.JIRA_EMAIL = "demo@example.com";
-    env.JIRA_API_TOKEN = "stand-in-token";
+    env.JIRA_EMAIL = STAND_IN_JIRA_ACCOUNT.JIRA_EMAIL;
+    env.JIRA_API_TOKEN = STAND_IN_JIRA_ACCOUNT.JIRA_API_TOKEN;
     env.JIRA_POLL_INTERVAL_SECONDS = "60";
   }
   if (name === "jira-stand-in") {
-    env.JIRA_EMAIL = "demo@example.com";
-    env.JIRA_API_TOKEN = "stand-in-token";
+    env.JIRA_EMAIL = STAND_IN_JIRA_ACCOUNT.JIRA_EMAIL;
+    env.JIRA_API_TOKEN = STAND_IN_JIRA_ACCOUNT.JIRA_API_TOKEN;
   }
   if (name === "llm-service") {
     env.DD_LLMOBS_ENABLED = "true";

@@ -147,7 +147,7 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
  * Whether a failed fetch never reached Jira: the connection was refused or the host name did
  * not resolve (the runtime says so in the error or its cause), so no request was sent.
  */
-export function neverSent(error: unknown): boolean {
+function neverSent(error: unknown): boolean {
   const messages: string[] = [];
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; depth++) {
     messages.push(e.message);
