@@ -189,6 +189,9 @@ export const tracedFetch: HttpFetch = async (text, init) => {
   );
 };
 
+/** The code of a call given up before it was sent, its deadline already passed. */
+const DEADLINE_EXCEEDED = "deadline_exceeded";
+
 /** An upstream failure, mapped to the status the caller should answer with. */
 export class UpstreamError extends HttpError {
   readonly upstream: string;
@@ -204,6 +207,11 @@ export class UpstreamError extends HttpError {
     this.name = "UpstreamError";
     this.upstream = upstream;
     this.upstreamStatus = upstreamStatus;
+  }
+
+  /** The call was never sent (no time was left for it): the peer did nothing. */
+  get notSent(): boolean {
+    return this.code === DEADLINE_EXCEEDED;
   }
 }
 
@@ -320,7 +328,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
       if (timeout <= 0) {
         throw new UpstreamError(
           504,
-          "deadline_exceeded",
+          DEADLINE_EXCEEDED,
           `No time left to call ${options.name}`,
           options.name,
         );

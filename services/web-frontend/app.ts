@@ -246,7 +246,7 @@ export function createApp(deps: WebDeps) {
         }, peerCall(c));
       } catch (error) {
         // Not sent at all (the budget ran out first), or sent with no answer to learn from.
-        const notSent = error instanceof UpstreamError && error.code === "deadline_exceeded";
+        const notSent = error instanceof UpstreamError && error.notSent;
         span.setTag(TAG.reason, notSent ? "not_sent" : "outcome_unknown");
         throw error;
       }
@@ -260,7 +260,7 @@ export function createApp(deps: WebDeps) {
     }).catch((error) => {
       if (!(error instanceof UpstreamError)) throw error;
       metrics.increment(METRIC.paymentError, { bank });
-      if (error.code === "deadline_exceeded") {
+      if (error.notSent) {
         // The budget ran out before the call went out: this request paid nothing.
         log.warn(LOG.paymentNotSent, { ...facts, idempotency_key: key, error: errorFields(error) });
         throw paymentNotSent(key, error);
