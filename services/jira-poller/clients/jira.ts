@@ -29,7 +29,7 @@ export class JiraError extends Error {
   readonly reason: JiraFailureReason;
   /** Jira's HTTP status, for `http_error`. */
   readonly status?: number;
-  /** The request went out and no answer came back: Jira may have acted on it. */
+  /** The request went out and no usable answer came back: Jira may have acted on it. */
   readonly unanswered: boolean;
 
   constructor(
@@ -346,7 +346,10 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
   function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
     const result = schema.safeParse(value);
     if (!result.success) {
-      throw new JiraError("exception", `Jira's answer to ${what} has an unexpected shape`);
+      // Jira acted (the answer was 2xx JSON), but what it made cannot be read.
+      throw new JiraError("exception", `Jira's answer to ${what} has an unexpected shape`, {
+        unanswered: true,
+      });
     }
     return result.data;
   }
@@ -394,9 +397,9 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
           `ticket, which its search can take a while to show: not creating another for ${wait} s`,
       );
     }
-    let data: unknown;
+    let key: string;
     try {
-      data = await request("POST", "/rest/api/3/issue", {
+      const data = await request("POST", "/rest/api/3/issue", {
         fields: {
           project: { key: options.projectKey },
           issuetype: { name: options.issueType },
@@ -405,18 +408,12 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
           description: descriptionFor(fraud),
         },
       }, call);
+      key = parse(CreatedResponse, data, "create issue").key;
     } catch (error) {
       // Sent with no usable answer, or a server error: the ticket may exist all the same.
       const unclear = error instanceof JiraError &&
         (error.unanswered || (error.status ?? 0) >= 500);
       if (unclear) holdBack(fraud.paymentId);
-      throw error;
-    }
-    let key: string;
-    try {
-      key = parse(CreatedResponse, data, "create issue").key;
-    } catch (error) {
-      holdBack(fraud.paymentId);
       throw error;
     }
     uncertain.delete(fraud.paymentId);
