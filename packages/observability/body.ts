@@ -5,36 +5,38 @@
  * @module
  */
 
-/** What to throw when a body comes too slowly or its connection breaks. */
+/** A deadline for a whole body, and how to make the errors of a late or broken one. */
 export interface BodyReadLimits {
-  /** Milliseconds the whole body may take to arrive; unset: no limit. */
-  timeoutMs?: number;
-  /** The error for a body that did not arrive within `timeoutMs`. */
-  timedOut?: () => Error;
-  /** The error for a body whose connection broke or closed before its end. */
-  broken?: (cause: unknown) => Error;
+  /** Milliseconds the whole body may take to arrive. */
+  timeoutMs: number;
+  /**
+   * Makes the error to throw, the message written here so every reader says the same: 408
+   * `request_timeout` when the body did not arrive in time, 400 `incomplete_body` when its
+   * connection closed before its end. Both name the field `body`.
+   */
+  error: (status: 400 | 408, code: string, message: string) => Error;
 }
 
 /**
  * Reads a raw body stream of at most `limit` bytes and throws what `tooLarge()` returns as
  * soon as the bytes read pass it, instead of buffering whatever a client sends. With
- * `limits.timeoutMs`, a body still incomplete after that long (a client that declared more
- * than it sends, or sends a byte at a time) is given up with `limits.timedOut()`; a read
- * that fails because the connection went away throws `limits.broken()`.
+ * `limits`, a body still incomplete after `timeoutMs` (a client that declared more than it
+ * sends, or sends a byte at a time) or whose connection goes away is given up with
+ * `limits.error()`; without, a failed read rethrows its own error.
  */
 export async function readStreamCapped(
   body: ReadableStream<Uint8Array> | null,
   limit: number,
   tooLarge: () => Error,
-  limits: BodyReadLimits = {},
+  limits?: BodyReadLimits,
 ): Promise<Uint8Array<ArrayBuffer>> {
   if (!body) return new Uint8Array();
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = limits.timeoutMs === undefined ? undefined : new Promise<"expired">((resolve) => {
-    timer = setTimeout(() => resolve("expired"), Math.max(0, limits.timeoutMs!));
+  const expired = limits && new Promise<"expired">((resolve) => {
+    timer = setTimeout(() => resolve("expired"), Math.max(0, limits.timeoutMs));
   });
   try {
     while (true) {
@@ -42,11 +44,20 @@ export async function readStreamCapped(
       try {
         chunk = await (expired ? Promise.race([reader.read(), expired]) : reader.read());
       } catch (error) {
-        throw limits.broken ? limits.broken(error) : error;
+        if (!limits) throw error;
+        throw limits.error(
+          400,
+          "incomplete_body",
+          "Cannot read body: the connection closed before the body ended",
+        );
       }
       if (chunk === "expired") {
         await reader.cancel().catch(() => {});
-        throw limits.timedOut ? limits.timedOut() : new Error("Body read timed out");
+        throw limits!.error(
+          408,
+          "request_timeout",
+          `Cannot read body: it did not arrive within ${Math.round(limits!.timeoutMs)} ms`,
+        );
       }
       const { done, value } = chunk;
       if (done) break;

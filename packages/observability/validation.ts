@@ -90,21 +90,13 @@ export async function readCapped(
     await body?.cancel().catch(() => {});
     throw tooLarge(limit);
   }
-  return readStreamCapped(body, limit, () => tooLarge(limit), {
-    timeoutMs,
-    timedOut: () =>
-      new HttpError(
-        408,
-        "request_timeout",
-        `Cannot read body: it did not arrive within ${Math.round(timeoutMs ?? 0)} ms`,
-        { field: "body" },
-      ),
-    broken: () =>
-      new HttpError(
-        400,
-        "incomplete_body",
-        "Cannot read body: the connection closed before the body ended",
-        { field: "body" },
-      ),
-  });
+  return readStreamCapped(
+    body,
+    limit,
+    () => tooLarge(limit),
+    timeoutMs === undefined ? undefined : {
+      timeoutMs,
+      error: (status, code, message) => new HttpError(status, code, message, { field: "body" }),
+    },
+  );
 }

@@ -32,20 +32,7 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   }
   const bytes = await readStreamCapped(request.body, limit, () => tooLarge(limit), {
     timeoutMs: BODY_TIMEOUT_MS,
-    timedOut: () =>
-      new AgentError(
-        408,
-        "request_timeout",
-        `Cannot read body: it did not arrive within ${BODY_TIMEOUT_MS} ms`,
-        "body",
-      ),
-    broken: () =>
-      new AgentError(
-        400,
-        "incomplete_body",
-        "Cannot read body: the connection closed before the body ended",
-        "body",
-      ),
+    error: (status, code, message) => new AgentError(status, code, message, "body"),
   });
   return encoding ? await decompress(bytes, encoding, limit) : bytes;
 }
