@@ -180,7 +180,7 @@ let applied: FastPaths | undefined;
 
 /**
  * Applies the fast paths once; call it right after `tracer.init()`, before any span starts.
- * Set `DD_DENO_FAST_PATHS=false` to run dd-trace's own code instead.
+ * Set `OBSERVABILITY_DENO_FAST_PATHS=false` to run dd-trace's own code instead.
  */
 export function applyFastPaths(enabled = true): FastPaths {
   if (applied) return applied;

@@ -106,6 +106,33 @@ export interface SpanCapture {
 
 let capture: Promise<SpanCapture> | undefined;
 
+/** v0.5 traces (`[strings, traces]`, each span an array of 12 slots) as v0.4 span maps. */
+export function fromV05([strings, traces]: [string[], unknown[][][]]): Record<string, unknown>[][] {
+  const text = (index: unknown) => strings[Number(index)];
+  const keyed = <T>(map: unknown, value: (v: unknown) => T) =>
+    Object.fromEntries(
+      [...(map instanceof Map ? map : Object.entries(map ?? {}))].map((
+        [k, v],
+      ) => [text(k), value(v)]),
+    );
+  return traces.map((trace) =>
+    trace.map((span) => ({
+      service: text(span[0]),
+      name: text(span[1]),
+      resource: text(span[2]),
+      trace_id: span[3],
+      span_id: span[4],
+      parent_id: span[5],
+      start: span[6],
+      duration: span[7],
+      error: span[8],
+      meta: keyed(span[9], text),
+      metrics: keyed(span[10], (v) => v),
+      type: text(span[11]),
+    }))
+  );
+}
+
 /**
  * Initialises dd-trace in the test process, sending to an in-process trace intake, and
  * returns what it receives. Call it before the code under test runs; it is one per test
@@ -123,8 +150,12 @@ async function startCapture(): Promise<SpanCapture> {
   const spans: CapturedSpan[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const body = new Uint8Array(await req.arrayBuffer());
-    if (new URL(req.url).pathname.endsWith("/traces")) {
-      const traces = decode(body, { useBigInt64: true }) as Record<string, unknown>[][];
+    const path = new URL(req.url).pathname;
+    if (path.endsWith("/traces")) {
+      const payload = decode(body, { useBigInt64: true });
+      const traces = path === "/v0.5/traces"
+        ? fromV05(payload as [string[], unknown[][][]])
+        : payload as Record<string, unknown>[][];
       for (const trace of traces) {
         for (const span of trace) {
           spans.push({

@@ -16,6 +16,9 @@ let initialised = false;
 /** How often spans are sent to the Agent unless `DD_TRACE_FLUSH_INTERVAL` is set (ms). */
 const DEFAULT_FLUSH_INTERVAL_MS = 500;
 
+/** The Agent's trace format unless `DD_TRACE_AGENT_PROTOCOL_VERSION` is set. */
+const DEFAULT_PROTOCOL_VERSION = "0.5";
+
 /** Whether an environment flag is on: `true`, `1` or `yes`; unset or empty means `fallback`. */
 function flag(value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value.trim() === "") return fallback;
@@ -115,6 +118,13 @@ export const untracedFetch: typeof fetch = nativeFetch;
  * remote configuration, 128-bit trace ids, stats computation and the span attribute schema
  * cost too little per span to be worth what turning them off hides in Datadog.
  *
+ * Changed: spans go to the Agent as v0.5 (`/v0.5/traces`) instead of v0.4 unless
+ * `DD_TRACE_AGENT_PROTOCOL_VERSION` says otherwise. v0.5 writes each string once per payload
+ * and refers to it by index, so the repeated service, env, version and tag names of every
+ * span are encoded and copied once; in `deno task bench:tracer` that took 18-19 µs (about
+ * 8%) off a traced payment's CPU in three interleaved pairs. The Datadog Agent takes it on
+ * the same port; span links and span events travel as meta tags in both formats.
+ *
  * Changed: spans are sent every 500 ms instead of every 2 s unless `DD_TRACE_FLUSH_INTERVAL`
  * says otherwise. A busy service held up to 2 s of encoded spans (and their garbage) and
  * then copied and posted them in one go; in `deno task bench` the shorter interval took
@@ -152,6 +162,11 @@ export function initTracer(
     tracePropagationStyle: { inject: propagation, extract: propagation },
     legacyBaggageEnabled: legacyBaggage,
     ...(env.DD_TRACE_FLUSH_INTERVAL ? {} : { flushInterval: DEFAULT_FLUSH_INTERVAL_MS }),
+    // dd-trace reads an explicit protocol version as a wish to leave OTLP export: only the
+    // Datadog exporter gets the default.
+    ...(env.DD_TRACE_AGENT_PROTOCOL_VERSION || env.OTEL_TRACES_EXPORTER
+      ? {}
+      : { protocolVersion: DEFAULT_PROTOCOL_VERSION }),
     ...overrides,
     ...(llmobsEnabled
       ? { llmobs: { mlApp: env.DD_LLMOBS_ML_APP ?? "payments-assistant", agentlessEnabled: false } }

@@ -6,7 +6,7 @@ import { initTracer } from "./tracer.ts";
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
 Deno.test(
-  "initTracer() leaves legacy baggage off, flushes every 500 ms and puts the fast paths in place",
+  "initTracer() leaves legacy baggage off, sends v0.5 every 500 ms and puts the fast paths in place",
   opts,
   () => {
     // Port 9 (discard): nothing is sent before the test ends.
@@ -17,6 +17,8 @@ Deno.test(
     assert.equal(internal._tracer._config.legacyBaggageEnabled, false);
     // Spans go out every 500 ms (DD_TRACE_FLUSH_INTERVAL unset), not dd-trace's 2 s.
     assert.equal(internal._tracer._config.flushInterval, 500);
+    // The Agent's v0.5 format (DD_TRACE_AGENT_PROTOCOL_VERSION unset), not dd-trace's v0.4.
+    assert.equal(internal._tracer._config.protocolVersion, "0.5");
     assert.deepEqual(applyFastPaths(), { storage: true, activate: true, ids: true });
   },
 );
