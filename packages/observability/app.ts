@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { handleError, handleNotFound } from "./errors.ts";
+import { handleError, notFoundHandler } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { observe, type ObservedEnv } from "./middleware.ts";
 
@@ -59,6 +59,6 @@ export function createServiceApp(options: ServiceAppOptions): Hono<ObservedEnv> 
         : c.json({ ok: false, error: { code: "not_ready", message: "Service is not ready" } }, 503),
   );
   app.onError(handleError);
-  app.notFound(handleNotFound);
+  app.notFound(notFoundHandler(app));
   return app;
 }

@@ -96,13 +96,59 @@ export function handleError(error: Error, c: Context<ObservedEnv>): Response {
   );
 }
 
-/** `app.notFound` handler answering the error envelope. */
-export function handleNotFound(c: Context<ObservedEnv>): Response {
-  return c.json(
-    errorBody(
-      new HttpError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`),
-      c.get("requestId"),
-    ),
-    404,
-  );
+/** The methods a route answers with, in the order an `Allow` header lists them. */
+const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+type RouteMatch = [[unknown, { method: string }], unknown][];
+type RoutedApp = { router: { match(method: string, path: string): [RouteMatch, ...unknown[]] } };
+
+/**
+ * The methods `app` has a route for at `path` (GET brings HEAD, which Hono answers from it),
+ * not counting middleware, which every method passes through.
+ */
+export function allowedMethods(app: RoutedApp, path: string): string[] {
+  const allowed: string[] = [];
+  for (const method of ROUTE_METHODS) {
+    const [matches] = app.router.match(method, path);
+    if (matches.some(([[, route]]) => route.method === method)) allowed.push(method);
+  }
+  if (allowed.includes("GET")) allowed.splice(1, 0, "HEAD");
+  return allowed;
+}
+
+/**
+ * `app.notFound` handler of `app` answering the error envelope: 405 `method_not_allowed`
+ * with an `Allow` header when the path has routes for other methods (`GET /api/pay`),
+ * else 404 `not_found`. The routes are read when a request misses, so the ones added after
+ * this handler count too.
+ */
+export function notFoundHandler(app: RoutedApp) {
+  return function handleNotFound(c: Context<ObservedEnv>): Response {
+    const { method, path } = c.req;
+    const allowed = allowedMethods(app, path);
+    if (allowed.length > 0) {
+      c.header("Allow", allowed.join(", "));
+      return c.json(
+        errorBody(
+          new HttpError(
+            405,
+            "method_not_allowed",
+            `${path} answers ${allowed.join(", ")}, not ${method}`,
+            {
+              field: "method",
+            },
+          ),
+          c.get("requestId"),
+        ),
+        405,
+      );
+    }
+    return c.json(
+      errorBody(
+        new HttpError(404, "not_found", `No route for ${method} ${path}`),
+        c.get("requestId"),
+      ),
+      404,
+    );
+  };
 }

@@ -36,13 +36,14 @@ export {
 } from "./config.ts";
 export { BUDGET_HEADER, Deadline } from "./deadline.ts";
 export {
+  allowedMethods,
   badRequest,
   type ErrorBody,
   errorBody,
   handleError,
-  handleNotFound,
   HttpError,
   type HttpErrorOptions,
+  notFoundHandler,
 } from "./errors.ts";
 export {
   createLogger,

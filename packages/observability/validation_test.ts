@@ -91,6 +91,25 @@ Deno.test("the service app answers unknown routes with a 404 envelope", async ()
   const res = await app.request("/nope");
   assert.equal(res.status, 404);
   assert.equal((await res.json()).error.code, "not_found");
+  assert.equal(res.headers.get("allow"), null);
+});
+
+Deno.test("a route asked with another method answers 405 naming the methods it takes", async () => {
+  for (const method of ["GET", "PUT", "DELETE", "HEAD", "OPTIONS"]) {
+    const res = await app.request("/things", { method });
+    assert.equal(res.status, 405, method);
+    assert.equal(res.headers.get("allow"), "POST", method);
+    if (method === "HEAD") continue;
+    const body = await res.json();
+    assert.equal(body.error.code, "method_not_allowed");
+    assert.equal(body.error.field, "method");
+    assert.equal(body.error.message, `/things answers POST, not ${method}`);
+  }
+  // GET routes take HEAD as well; routes added after the handler was set count.
+  const res = await app.request("/healthz", { method: "POST" });
+  assert.equal(res.status, 405);
+  assert.equal(res.headers.get("allow"), "GET, HEAD");
+  await res.body?.cancel();
 });
 
 /** A body that sends `first` and then nothing more, or fails with `error` when given. */

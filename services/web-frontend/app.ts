@@ -6,10 +6,10 @@ import { z } from "zod";
 import {
   createServiceApp,
   handleError,
-  handleNotFound,
   HttpError,
   type Logger,
   type Metrics,
+  notFoundHandler,
   type ObservedVariables,
   type Readiness,
   readJson,
@@ -148,7 +148,7 @@ export function createApp(deps: WebDeps) {
     }),
   );
   app.onError(handleError);
-  app.notFound(handleNotFound);
+  app.notFound(notFoundHandler(app));
 
   // Every API request with a valid cookie is an authenticated one: its span names the customer.
   app.use("/api/*", async function readSession(c, next) {

@@ -25,6 +25,25 @@ const PAYMENT = {
   created_at: "2026-01-01T10:00:00.000Z",
 };
 
+Deno.test("the gateway answers 405 with Allow for a known path asked with the wrong method", async () => {
+  const gw = await createTestGateway({});
+  for (
+    const [method, path, allow] of [
+      ["GET", "/api/pay", "POST"],
+      ["POST", "/api/banks", "GET, HEAD"],
+      ["DELETE", "/assets/app.js", "GET, HEAD"],
+    ]
+  ) {
+    const res = await gw.app.request(path, { method });
+    assert.equal(res.status, 405, `${method} ${path}`);
+    assert.equal(res.headers.get("allow"), allow, `${method} ${path}`);
+    assert.equal((await res.json()).error.code, "method_not_allowed");
+  }
+  const missing = await gw.app.request("/api/nope");
+  assert.equal(missing.status, 404);
+  await missing.body?.cancel();
+});
+
 // GET /api/banks
 
 Deno.test("GET /api/banks lists payment-service's banks and reuses them for a while", async () => {
