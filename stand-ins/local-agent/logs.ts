@@ -84,9 +84,13 @@ export type LogBatch =
   | { kind: "json"; entries: readonly LogEntry[]; lines: number; bytes: number }
   | { kind: "text"; text: Uint8Array; envelope: LogEnvelope; lines: number; bytes: number };
 
-/** One entry of the JSON form: the envelope and the raw line. */
+/**
+ * One entry of the JSON form: the envelope and the raw line, or, without a `message`, the
+ * log's attributes themselves (Datadog's intake takes both).
+ */
 export interface LogEntry extends LogEnvelope {
-  message: string;
+  message?: string;
+  [attribute: string]: unknown;
 }
 
 /**
@@ -102,7 +106,7 @@ export function jsonLogBatch(body: unknown, bytes: number): LogBatch {
       throw invalid(at, `Cannot read log ${at}: expected an object`);
     }
     const envelope = entry as Record<string, unknown>;
-    if (typeof envelope.message !== "string") {
+    if (envelope.message !== undefined && typeof envelope.message !== "string") {
       throw invalid(`${at}.message`, `Cannot read log ${at}.message: expected a string`);
     }
     for (const key of LOG_ENVELOPE_KEYS) {
@@ -150,7 +154,9 @@ const lenientUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 export function logRecords(batch: LogBatch, now = Date.now()): LogRecord[] {
   const records: LogRecord[] = [];
   if (batch.kind === "json") {
-    for (const entry of batch.entries) records.push(logRecord(entry.message, entry, now));
+    for (const entry of batch.entries) {
+      records.push(logRecord(entry.message ?? attributesLine(entry), entry, now));
+    }
     return records;
   }
   const { text, envelope } = batch;
@@ -158,6 +164,15 @@ export function logRecords(batch: LogBatch, now = Date.now()): LogRecord[] {
     records.push(logRecord(lenientUtf8.decode(text.subarray(start, stop)), envelope, now));
   });
   return records;
+}
+
+/** An entry without a `message` as the JSON line of its attributes, with an empty message. */
+function attributesLine(entry: LogEntry): string {
+  const attributes: Record<string, unknown> = { message: "" };
+  for (const [key, value] of Object.entries(entry)) {
+    if (!(LOG_ENVELOPE_KEYS as readonly string[]).includes(key)) attributes[key] = value;
+  }
+  return JSON.stringify(attributes);
 }
 
 function logRecord(message: string, envelope: LogEnvelope, now: number): LogRecord {

@@ -95,9 +95,22 @@ Deno.test("a JSON logs body: cuts a very long line and marks it", () => {
   assert.equal(record.truncated, true);
 });
 
-Deno.test("a JSON logs body: names the entry without a string message", () => {
+Deno.test("a JSON logs body: an entry without a message is the log's attributes", () => {
+  const [plain, attributes] = records([
+    { message: "ok" },
+    { service: "s", ddsource: "curl", level: "warn", "dd.trace_id": "1234567890123456789" },
+  ]);
+  assert.equal(plain.message, "ok");
+  assert.equal(attributes.message, "");
+  assert.equal(attributes.service, "s");
+  assert.equal(attributes.ddsource, "curl");
+  assert.equal(attributes.level, "warn");
+  assert.equal(attributes.trace_id, "1234567890123456789");
+});
+
+Deno.test("a JSON logs body: names the entry whose message is not a string", () => {
   try {
-    records([{ message: "ok" }, { service: "s" }]);
+    records([{ message: "ok" }, { service: "s", message: 42 }]);
     assert.fail("expected a rejection");
   } catch (error) {
     assert.ok(error instanceof AgentError);
