@@ -126,7 +126,8 @@ export function notFoundHandler(app: RoutedApp) {
   return function handleNotFound(c: Context<ObservedEnv>): Response {
     const { method, path } = c.req;
     const allowed = allowedMethods(app, path);
-    if (allowed.length > 0) {
+    // A route of this very method that fell through (`next()` past the end) is not a 405.
+    if (allowed.length > 0 && !allowed.includes(method)) {
       c.header("Allow", allowed.join(", "));
       return c.json(
         errorBody(

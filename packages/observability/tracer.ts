@@ -19,6 +19,23 @@ const DEFAULT_FLUSH_INTERVAL_MS = 500;
 /** The Agent's trace format unless `DD_TRACE_AGENT_PROTOCOL_VERSION` is set. */
 const DEFAULT_PROTOCOL_VERSION = "0.5";
 
+/**
+ * Whether the kit may pick v0.5: not when a format is asked for, not when OTLP export is (dd-trace
+ * reads an explicit version as a wish to leave it), and not with a feature whose data v0.5 has
+ * no slot for: AppSec, IAST and AI Guard write `meta_struct`, and native span events need v0.4.
+ */
+export function v05Fits(env: Record<string, string | undefined>): boolean {
+  if (env.DD_TRACE_AGENT_PROTOCOL_VERSION?.trim()) return false;
+  if (env.OTEL_TRACES_EXPORTER?.trim().toLowerCase() === "otlp") return false;
+  return ![
+    "DD_APPSEC_ENABLED",
+    "DD_IAST_ENABLED",
+    "DD_AI_GUARD_ENABLED",
+    "DD_TRACE_NATIVE_SPAN_EVENTS",
+  ]
+    .some((name) => flag(env[name], false));
+}
+
 /** Whether an environment flag is on: `true`, `1` or `yes`; unset or empty means `fallback`. */
 function flag(value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value.trim() === "") return fallback;
@@ -123,7 +140,8 @@ export const untracedFetch: typeof fetch = nativeFetch;
  * and refers to it by index, so the repeated service, env, version and tag names of every
  * span are encoded and copied once; in `deno task bench:tracer` that took 18-19 µs (about
  * 8%) off a traced payment's CPU in three interleaved pairs. The Datadog Agent takes it on
- * the same port; span links and span events travel as meta tags in both formats.
+ * the same port. Span links and (by default) span events travel as meta tags in both formats;
+ * the features v0.5 cannot carry keep v0.4 ({@linkcode v05Fits}).
  *
  * Changed: spans are sent every 500 ms instead of every 2 s unless `DD_TRACE_FLUSH_INTERVAL`
  * says otherwise. A busy service held up to 2 s of encoded spans (and their garbage) and
@@ -162,11 +180,7 @@ export function initTracer(
     tracePropagationStyle: { inject: propagation, extract: propagation },
     legacyBaggageEnabled: legacyBaggage,
     ...(env.DD_TRACE_FLUSH_INTERVAL ? {} : { flushInterval: DEFAULT_FLUSH_INTERVAL_MS }),
-    // dd-trace reads an explicit protocol version as a wish to leave OTLP export: only the
-    // Datadog exporter gets the default.
-    ...(env.DD_TRACE_AGENT_PROTOCOL_VERSION || env.OTEL_TRACES_EXPORTER
-      ? {}
-      : { protocolVersion: DEFAULT_PROTOCOL_VERSION }),
+    ...(v05Fits(env) ? { protocolVersion: DEFAULT_PROTOCOL_VERSION } : {}),
     ...overrides,
     ...(llmobsEnabled
       ? { llmobs: { mlApp: env.DD_LLMOBS_ML_APP ?? "payments-assistant", agentlessEnabled: false } }

@@ -5,6 +5,7 @@ import {
   finishAfterResponse,
   parseStatusRanges,
   planExtract,
+  v05Fits,
 } from "./tracer.ts";
 
 Deno.test("planExtract() lists the Datadog and W3C headers of the contract's styles", () => {
@@ -73,4 +74,21 @@ Deno.test("finishAfterResponse() finishes server spans at the end of the turn, w
   // An immediate queued now runs after the one the spans wait for, in the same turn.
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(finished, ["first", "second"]);
+});
+
+Deno.test("v05Fits() keeps v0.4 where it is asked for or v0.5 cannot carry the data", () => {
+  assert.equal(v05Fits({}), true);
+  assert.equal(v05Fits({ DD_APPSEC_ENABLED: "false", OTEL_TRACES_EXPORTER: "none" }), true);
+  for (
+    const env of [
+      { DD_TRACE_AGENT_PROTOCOL_VERSION: "0.4" },
+      { OTEL_TRACES_EXPORTER: "otlp" },
+      { DD_APPSEC_ENABLED: "true" },
+      { DD_IAST_ENABLED: "1" },
+      { DD_AI_GUARD_ENABLED: "yes" },
+      { DD_TRACE_NATIVE_SPAN_EVENTS: "true" },
+    ]
+  ) {
+    assert.equal(v05Fits(env), false, JSON.stringify(env));
+  }
 });

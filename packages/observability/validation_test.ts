@@ -12,6 +12,7 @@ const app = createServiceApp({
 const Body = z.object({ amount: z.number().positive(), note: z.string().max(5).optional() })
   .strict();
 app.post("/things", async (c) => c.json({ ok: true, body: await readJson(c, Body) }));
+app.get("/falls-through", async (_c, next) => await next());
 
 async function post(body: BodyInit | null, type = "application/json") {
   const res = await app.request("/things", {
@@ -105,6 +106,10 @@ Deno.test("a route asked with another method answers 405 naming the methods it t
     assert.equal(body.error.field, "method");
     assert.equal(body.error.message, `/things answers POST, not ${method}`);
   }
+  // A route of the request's own method that falls through is a 404, not a 405 naming it.
+  const through = await app.request("/falls-through");
+  assert.equal(through.status, 404);
+  assert.equal((await through.json()).error.code, "not_found");
   // GET routes take HEAD as well; routes added after the handler was set count.
   const res = await app.request("/healthz", { method: "POST" });
   assert.equal(res.status, 405);
@@ -130,6 +135,7 @@ function appWithBudget(budgetMs: number, acceptCallerBudget?: boolean) {
     acceptCallerBudget,
   });
   app.post("/things", async (c) => c.json({ ok: true, body: await readJson(c, Body) }));
+  app.get("/falls-through", async (_c, next) => await next());
   app.get("/budget", (c) => c.json({ remaining: c.get("deadline").remaining() }));
   return app;
 }

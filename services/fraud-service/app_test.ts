@@ -231,11 +231,15 @@ Deno.test("POST /check answers 415 naming content-type for a form body", async (
   assert.equal((await res.json()).error.field, "content-type");
 });
 
-Deno.test("GET /check answers 404 with the error envelope", async () => {
+Deno.test("GET /check answers 405 naming POST, and an unknown path 404", async () => {
   const { app } = setup();
   const res = await app.request("/check");
-  assert.equal(res.status, 404);
-  assert.equal((await res.json()).error.code, "not_found");
+  assert.equal(res.status, 405);
+  assert.equal(res.headers.get("allow"), "POST");
+  assert.equal((await res.json()).error.code, "method_not_allowed");
+  const missing = await app.request("/checks");
+  assert.equal(missing.status, 404);
+  assert.equal((await missing.json()).error.code, "not_found");
 });
 
 Deno.test("GET /healthz and /readyz answer 200 when ready", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { freePort, spawnService } from "@demo/observability/testing";
+import { freePort, fromV05, spawnService } from "@demo/observability/testing";
 import { decode } from "@msgpack/msgpack";
 
 const main = new URL("./main.ts", import.meta.url).pathname;
@@ -62,10 +62,12 @@ function startAgent() {
       llmobs.push({ headers: req.headers, events: payload.flatMap((p) => p.spans) });
       return Response.json({}, { status: 202 });
     }
-    if (path === "/v0.4/traces") {
-      for (const trace of decode(body, { useBigInt64: true }) as Record<string, unknown>[][]) {
-        apm.push(...trace);
-      }
+    if (path === "/v0.4/traces" || path === "/v0.5/traces") {
+      const payload = decode(body, { useBigInt64: true });
+      const traces = path === "/v0.5/traces"
+        ? fromV05(payload as Parameters<typeof fromV05>[0])
+        : payload as Record<string, unknown>[][];
+      for (const trace of traces) apm.push(...trace);
       return Response.json({ rate_by_service: {} });
     }
     return Response.json({}, { status: 404 });

@@ -617,9 +617,13 @@ Deno.test("GET /healthz and /readyz answer 200", async () => {
   assert.equal((await t.app.request("/readyz")).status, 200);
 });
 
-Deno.test("an unknown route answers the 404 envelope", async () => {
+Deno.test("an unknown route answers the 404 envelope, a known one asked wrongly 405", async () => {
   const t = setup();
-  const response = await t.app.request(jsonRequest("POST", "/payments", { body: {} }));
-  assert.equal(response.status, 404);
-  assert.equal((await body(response)).ok, false);
+  const missing = await t.app.request(jsonRequest("POST", "/refunds", { body: {} }));
+  assert.equal(missing.status, 404);
+  assert.equal((await body(missing)).ok, false);
+  const wrong = await t.app.request(jsonRequest("POST", "/payments", { body: {} }));
+  assert.equal(wrong.status, 405);
+  assert.equal(wrong.headers.get("allow"), "GET, HEAD");
+  assert.equal(((await body(wrong)).error as { code: string }).code, "method_not_allowed");
 });

@@ -458,7 +458,11 @@ Deno.test("POST /api/v2/logs stores lines linked to their trace and filterable",
 
 Deno.test("POST /api/v2/logs answers 400 naming the bad entry", async () => {
   const { request } = setup();
-  await assertError(await request("/api/v2/logs", post([{ service: "s" }])), 400, "[0].message");
+  await assertError(
+    await request("/api/v2/logs", post([{ service: "s", message: 1 }])),
+    400,
+    "[0].message",
+  );
   await assertError(await request("/api/v2/logs", post("[oops")), 400, "body");
   await assertError(
     await request("/api/v2/logs", post(new Uint8Array([0xff, 0xfe, 0xfd]))),

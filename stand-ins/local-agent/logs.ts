@@ -155,7 +155,7 @@ export function logRecords(batch: LogBatch, now = Date.now()): LogRecord[] {
   const records: LogRecord[] = [];
   if (batch.kind === "json") {
     for (const entry of batch.entries) {
-      records.push(logRecord(entry.message ?? attributesLine(entry), entry, now));
+      records.push(logRecord(entry.message ?? "", entry, now, attributesOf(entry)));
     }
     return records;
   }
@@ -166,20 +166,32 @@ export function logRecords(batch: LogBatch, now = Date.now()): LogRecord[] {
   return records;
 }
 
-/** An entry without a `message` as the JSON line of its attributes, with an empty message. */
-function attributesLine(entry: LogEntry): string {
-  const attributes: Record<string, unknown> = { message: "" };
-  for (const [key, value] of Object.entries(entry)) {
-    if (!(LOG_ENVELOPE_KEYS as readonly string[]).includes(key)) attributes[key] = value;
+const ENVELOPE_KEYS: ReadonlySet<string> = new Set(LOG_ENVELOPE_KEYS);
+
+/**
+ * What a JSON entry carries beside its envelope and `message`: Datadog keeps those keys as
+ * the log's attributes, under the ones a JSON `message` holds.
+ */
+function attributesOf(entry: LogEntry): Record<string, unknown> | undefined {
+  let attributes: Record<string, unknown> | undefined;
+  for (const key in entry) {
+    if (key === "message" || ENVELOPE_KEYS.has(key)) continue;
+    (attributes ??= {})[key] = entry[key];
   }
-  return JSON.stringify(attributes);
+  return attributes;
 }
 
-function logRecord(message: string, envelope: LogEnvelope, now: number): LogRecord {
+function logRecord(
+  message: string,
+  envelope: LogEnvelope,
+  now: number,
+  attributes?: Record<string, unknown>,
+): LogRecord {
   let line = message;
   const truncated = line.length > MAX_LINE_CHARS;
   if (truncated) line = line.slice(0, MAX_LINE_CHARS);
-  const fields = truncated ? undefined : parseLine(line);
+  const parsed = truncated ? undefined : parseLine(line);
+  const fields = attributes ? { ...attributes, ...parsed } : parsed;
   const record: LogRecord = {
     ...fields,
     received_at: now,

@@ -108,6 +108,18 @@ Deno.test("a JSON logs body: an entry without a message is the log's attributes"
   assert.equal(attributes.trace_id, "1234567890123456789");
 });
 
+Deno.test("a JSON logs body: attributes beside a message are kept, under the message's own", () => {
+  const [record] = records([{
+    service: "s",
+    env: "dev",
+    level: "info",
+    message: line({ message: "payment_settled", level: "warn" }),
+  }]);
+  assert.equal(record.message, "payment_settled");
+  assert.equal(record.env, "dev");
+  assert.equal(record.level, "warn");
+});
+
 Deno.test("a JSON logs body: names the entry whose message is not a string", () => {
   try {
     records([{ message: "ok" }, { service: "s", message: 42 }]);

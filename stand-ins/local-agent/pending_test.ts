@@ -270,7 +270,7 @@ Deno.test("POST /api/v2/logs still answers 400 for a bad JSON body, whatever the
   const { app, store } = setup();
   const bad = await app.request("/api/v2/logs?service=s", {
     method: "POST",
-    body: '[{"service":"s"}]',
+    body: '[{"service":"s","message":1}]',
     headers: { "content-type": "application/json" },
   });
   assert.equal(bad.status, 400);
