@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { routePath } from "hono/route";
+import { matchedRoutes } from "hono/route";
 import { extractionCarrier, finishAfterResponse, tracer } from "./tracer.ts";
 import type { Logger } from "./logger.ts";
 import { BUDGET_HEADER, Deadline } from "./deadline.ts";
@@ -40,13 +40,16 @@ export interface ObserveOptions {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * The template of the route that answered, or undefined when none did (a 404): the path
- * as sent is not a template, and a scanner trying paths would make a resource of each.
+ * The template of the route that answered, or undefined when none did (a 404 or 405): the
+ * path as sent is not a template, and a scanner trying paths would make a resource of each.
+ * Middleware (`app.use`, method ALL) is no route: a miss under the gateway's `/api/*`
+ * session middleware was named `GET /api/*`.
  */
 function routeTemplate(c: Context): string | undefined {
   try {
-    const template = routePath(c, -1);
-    return template && template !== "/*" ? template : undefined;
+    const route = matchedRoutes(c)[c.req.routeIndex];
+    if (!route || route.method === "ALL" || route.path === "/*") return undefined;
+    return route.path;
   } catch {
     return undefined;
   }

@@ -22,6 +22,9 @@ app.get("/things/:id", async (c) => {
   trace.getTracer("test").startActiveSpan("otel.manual", (span) => span.end());
   return c.json({ ok: true });
 });
+// Middleware on a prefix, as the gateway reads the session on /api/*: it is not a route.
+app.use("/scoped/*", async (_c, next) => await next());
+app.get("/scoped/thing", (c) => c.json({ ok: true }));
 app.get("/boom", () => {
   throw new Error("secret internals");
 });
@@ -92,6 +95,26 @@ Deno.test(
     assert.equal(span.meta["http.route"], undefined);
     assert.equal(span.meta["http.status_code"], "404");
     assert.equal(span.error, 0);
+  },
+);
+
+Deno.test(
+  "observe() names a miss under prefix middleware by its method, and a 405 too",
+  opts,
+  async () => {
+    const missing = await app.request("/scoped/nope-probe-2");
+    assert.equal(missing.status, 404);
+    const wrong = await app.request("/scoped/thing", { method: "DELETE" });
+    assert.equal(wrong.status, 405);
+    const found = await app.request("/scoped/thing");
+    assert.equal(found.status, 200);
+    const span = await capture.waitFor((s) => s.meta["http.url"]?.endsWith("nope-probe-2"));
+    assert.equal(span.resource, "GET");
+    const deleted = await capture.waitFor((s) => s.meta["http.method"] === "DELETE");
+    assert.equal(deleted.resource, "DELETE");
+    assert.equal(deleted.meta["http.status_code"], "405");
+    const routed = await capture.waitFor((s) => s.resource === "GET /scoped/thing");
+    assert.equal(routed.meta["http.route"], "/scoped/thing");
   },
 );
 
