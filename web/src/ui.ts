@@ -395,6 +395,9 @@ export async function startUi(deps: UiDeps): Promise<void> {
       return;
     }
     if (question.length > QUESTION_MAX) return assistant.question.focus();
+    // The answer on screen belongs to the last question: it goes while the next is asked,
+    // and stays gone when that one fails.
+    assistant.answer.hidden = true;
     setBusy(assistant.form, true);
     try {
       const answer = await api.ask(paymentId, question);
