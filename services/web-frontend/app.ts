@@ -33,6 +33,7 @@ import {
   paymentOutcomeUnknown,
   REPLAYED_HEADER,
   scopedIdempotencyKey,
+  wholeSentences,
 } from "./payment.ts";
 import {
   checkForwardPath,
@@ -349,7 +350,7 @@ export function createApp(deps: WebDeps) {
         assistantPrompt(payment, body.question || undefined),
         peerCall(c),
       );
-      answer = generation.output;
+      answer = wholeSentences(generation.output);
     } catch (error) {
       c.get("log").warn(LOG.assistantError, {
         customer_id: session.customerId,

@@ -120,24 +120,62 @@ function text(value: unknown, max = 80): string | undefined {
   return typeof value === "string" && value !== "" ? value.slice(0, max) : undefined;
 }
 
+/** What a customer can do about a failed payment, by the contract's failure reasons. */
+const NEXT_STEPS: Record<string, string> = {
+  "insufficient funds": "Add funds or pay a smaller amount.",
+  "request timeout": "The bank did not answer in time; you can pay again.",
+  "invalid recipient": "Check the bank you chose and pay again.",
+  "incorrect card details": "Check your card details with your bank.",
+  "suspected fraud": "If you made it, contact support to release the payment.",
+};
+
+/** The next step for a payment's outcome, when there is one to suggest. */
+export function nextStep(status: unknown, reason: unknown): string | undefined {
+  if (status === "settled") return "No action is needed.";
+  return typeof reason === "string" ? NEXT_STEPS[reason.trim().toLowerCase()] : undefined;
+}
+
+const AMOUNT = new Intl.NumberFormat("en-US", {
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
+
 /**
- * The assistant's prompt about one payment. It starts with "summarize" so the model
- * summarizes, and puts the payment's facts first so they land in the summary.
+ * The assistant's prompt about one payment: its facts and next step first, as sentences a
+ * customer can read, then the request to summarize and the customer's question. The
+ * simulated model answers a prompt that mentions "summarize" with its first 160 characters,
+ * so the facts are what it says; the question still reaches it and LLM Observability.
  */
 export function assistantPrompt(payment: PaymentFacts, question?: string): string {
-  const amount = typeof payment.amount === "number"
-    ? payment.amount.toFixed(2)
+  const amount = typeof payment.amount === "number" && Number.isFinite(payment.amount)
+    ? AMOUNT.format(payment.amount)
     : text(payment.amount);
   const bank = text(payment.bank_name) ?? text(payment.bank_id) ?? "an unknown bank";
   const reason = text(payment.reason, 120);
-  const created = text(payment.created_at, 40);
+  const status = text(payment.status);
+  const outcome = status === "settled"
+    ? "settled"
+    : status === "failed"
+    ? `failed${reason ? `: ${reason.toLowerCase()}` : ""}`
+    : `is ${status ?? "in an unknown state"}`;
+  const step = nextStep(payment.status, payment.reason);
   const parts = [
-    `summarize payment ${payment.payment_id}: ${text(payment.status) ?? "unknown status"}`,
-    reason ? ` (${reason})` : "",
-    amount ? `, ${amount} to ${bank}` : `, to ${bank}`,
-    created ? `, created ${created}` : "",
-    ".",
-    question ? ` The customer asks: ${question}` : "",
+    `Payment ${payment.payment_id}${amount ? ` of ${amount}` : ""} to ${bank} ${outcome}.`,
+    step ? ` ${step}` : "",
+    " Please summarize this payment for the customer",
+    question ? `, who asks: ${question}` : ".",
   ];
   return parts.join("");
+}
+
+/**
+ * A model's answer cut after its last whole sentence, as a chat UI shows it: a model that
+ * stops at a length limit stops mid-word. An answer with no sentence end is kept, with "…".
+ */
+export function wholeSentences(answer: string): string {
+  const trimmed = answer.trim();
+  if (/[.!?]$/.test(trimmed)) return trimmed;
+  let end = -1;
+  for (const match of trimmed.matchAll(/[.!?](?=\s)/g)) end = match.index!;
+  return end > 0 ? trimmed.slice(0, end + 1) : `${trimmed}…`;
 }

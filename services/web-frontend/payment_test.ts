@@ -4,9 +4,11 @@ import {
   assistantPrompt,
   bankTag,
   idempotencyKeyFrom,
+  nextStep,
   paymentOutcome,
   paymentOutcomeUnknown,
   scopedIdempotencyKey,
+  wholeSentences,
 } from "./payment.ts";
 
 Deno.test("idempotencyKeyFrom() keeps a valid key and generates one when absent", () => {
@@ -72,7 +74,7 @@ Deno.test("paymentOutcomeUnknown() tells the user to retry with the same key, ne
   assert.doesNotMatch(error.message, /fail/i);
 });
 
-Deno.test("assistantPrompt() starts with summarize and leads with the payment's facts", () => {
+Deno.test("assistantPrompt() leads with the payment's facts and next step, then asks to summarize", () => {
   const prompt = assistantPrompt({
     payment_id: "pay_9",
     status: "settled",
@@ -83,12 +85,52 @@ Deno.test("assistantPrompt() starts with summarize and leads with the payment's 
   });
   assert.equal(
     prompt,
-    "summarize payment pay_9: settled, 1234.50 to JP Morgan Chase, created 2026-01-01T00:00:00Z.",
+    "Payment pay_9 of 1,234.50 to JP Morgan Chase settled. No action is needed." +
+      " Please summarize this payment for the customer.",
   );
-  assert.ok(prompt.length <= 160, "the whole fact line fits in the model's summary");
-  const withQuestion = assistantPrompt({ payment_id: "p", status: "failed", reason: "x" }, "Why?");
-  assert.match(
-    withQuestion,
-    /^summarize payment p: failed \(x\), to an unknown bank\. The customer asks: Why\?$/,
+  const failed = assistantPrompt(
+    { payment_id: "p", status: "failed", reason: "Insufficient funds" },
+    "Why?",
   );
+  assert.equal(
+    failed,
+    "Payment p to an unknown bank failed: insufficient funds. Add funds or pay a smaller amount." +
+      " Please summarize this payment for the customer, who asks: Why?",
+  );
+  // The simulated model says the first 160 characters: the facts of the longest bank and
+  // reason of the contract, with a 32-hex payment id, fit in them.
+  const longest = assistantPrompt({
+    payment_id: `pay_${"f".repeat(32)}`,
+    status: "failed",
+    reason: "incorrect card details",
+    bank_name: "ABN AMRO Bank",
+    amount: 9999.99,
+  });
+  assert.ok(longest.indexOf(" Please summarize") <= 160, longest);
+});
+
+Deno.test("nextStep() suggests what to do for each failure reason of the contract", () => {
+  for (
+    const reason of [
+      "Request timeout",
+      "Insufficient funds",
+      "Invalid recipient",
+      "incorrect card details",
+      "Suspected Fraud",
+    ]
+  ) {
+    assert.ok(nextStep("failed", reason), reason);
+  }
+  assert.equal(nextStep("failed", "something new"), undefined);
+  assert.equal(nextStep("settled", undefined), "No action is needed.");
+});
+
+Deno.test("wholeSentences() cuts an answer after its last whole sentence", () => {
+  assert.equal(
+    wholeSentences("Summary: It settled. No action. Please summ"),
+    "Summary: It settled. No action.",
+  );
+  assert.equal(wholeSentences("  Done.  "), "Done.");
+  assert.equal(wholeSentences("Paid 10,000.00 to ING and then"), "Paid 10,000.00 to ING and then…");
+  assert.equal(wholeSentences("Is it? Yes! Then"), "Is it? Yes!");
 });
