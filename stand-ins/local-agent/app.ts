@@ -278,11 +278,13 @@ export function createAgentApp(options: AgentAppOptions): Hono {
 
   app.get("/local/traces", (c) => {
     const service = c.req.query("service");
+    const text = searchText(c.req.query("q"));
     const limit = queryLimit(c.req.query("limit"), store.limits.maxTraces);
     const out = [];
     for (const trace of store.traces.newestFirst()) {
       if (out.length >= limit) break;
       if (service && !trace.spans.some((span) => span.service === service)) continue;
+      if (text && !traceSearchText(trace).includes(text)) continue;
       out.push(traceView(trace));
     }
     return c.json(out);
@@ -311,12 +313,15 @@ export function createAgentApp(options: AgentAppOptions): Hono {
     const level = c.req.query("level");
     const rawTraceId = c.req.query("trace_id");
     const traceId = rawTraceId === undefined ? undefined : queryTraceId(rawTraceId);
+    const text = searchText(c.req.query("q"));
     const limit = queryLimit(c.req.query("limit"), store.limits.maxLogs);
     return c.json(
       take(store.logs.newestFirst(), limit, (record) =>
         (!service || record.service === service) &&
         (!level || record.level === level) &&
-        (traceId === undefined || record.trace_id === traceId)),
+        (traceId === undefined || record.trace_id === traceId) &&
+        (!text || `${record.service} ${record.level ?? ""} ${record.message}`.toLowerCase()
+          .includes(text))),
     );
   });
 
@@ -422,4 +427,16 @@ function take<T>(items: Iterable<T>, limit: number, keep: (item: T) => boolean):
     if (keep(item)) out.push(item);
   }
   return out;
+}
+
+/** A `q` search as matched: trimmed and lower-cased; empty means no search. */
+function searchText(q: string | undefined): string | undefined {
+  return q?.trim().toLowerCase() || undefined;
+}
+
+/** What `q` searches in a trace: its id and each span's service, name and resource. */
+function traceSearchText(trace: TraceEntry): string {
+  let text = trace.trace_id;
+  for (const span of trace.spans) text += ` ${span.service} ${span.name} ${span.resource}`;
+  return text.toLowerCase();
 }

@@ -150,6 +150,44 @@ Deno.test("/local/traces lists newest first, filters by service and honours limi
   assert.equal((await json("/local/traces?limit=1")).length, 1);
 });
 
+Deno.test("/local/traces?q= searches every held trace before the limit, case-insensitively", async () => {
+  const { request, json } = setup();
+  await request(
+    "/v0.4/traces",
+    putMsgpack(encode64([[span(1n, 1n, { service: "fraud-service", resource: "POST /check" })]])),
+  );
+  for (const id of [2n, 3n, 4n]) {
+    await request("/v0.4/traces", putMsgpack(encode64([[span(id, id)]])));
+  }
+  const ids = async (query: string) =>
+    (await json(`/local/traces?${query}`)).map((t: { trace_id: string }) => t.trace_id);
+  // The oldest trace is found though three newer ones fill a limit of 2.
+  assert.deepEqual(await ids("q=FRAUD&limit=2"), ["1"]);
+  assert.deepEqual(await ids("q=post%20/check"), ["1"]);
+  assert.deepEqual(await ids("q=3"), ["3"], "a trace id matches too");
+  assert.deepEqual(await ids("q=nothing-like-it"), []);
+  assert.deepEqual(await ids("q=%20&limit=2"), ["4", "3"], "a blank search is no search");
+});
+
+Deno.test("/local/logs?q= searches service, level and message of every held log", async () => {
+  const { request, json } = setup();
+  await request(
+    "/api/v2/logs",
+    post([
+      {
+        service: "jira-poller",
+        message: JSON.stringify({ level: "error", message: "jira_poll_failed" }),
+      },
+      ...["a", "b", "c"].map((m) => ({ service: "web-frontend", message: m })),
+    ]),
+  );
+  const messages = async (query: string) =>
+    (await json(`/local/logs?${query}`)).map((l: { message: string }) => l.message);
+  assert.deepEqual(await messages("q=poll_FAILED&limit=1"), ["jira_poll_failed"]);
+  assert.deepEqual(await messages("q=error"), ["jira_poll_failed"]);
+  assert.deepEqual(await messages("q=web-frontend&limit=2"), ["c", "b"]);
+});
+
 Deno.test("GET /local/traces/:id finds a trace by its decimal or 128-bit hex id", async () => {
   const { request, json } = setup();
   await request("/v0.4/traces", putMsgpack(encode64([[span(0xfedcba9876543210n, 1n)]])));

@@ -26,6 +26,7 @@ function span(
   startMs: number,
   durationMs: number,
   error = 0,
+  meta: Record<string, string> = {},
 ) {
   return {
     trace_id: TRACE_ID,
@@ -37,7 +38,7 @@ function span(
     start: T0 + BigInt(startMs * 1_000_000),
     duration: durationMs * 1_000_000,
     error,
-    meta: {},
+    meta,
     metrics: {},
   };
 }
@@ -46,8 +47,14 @@ async function seed(agent: LocalAgent) {
   const traces = [
     [span(1n, 0n, "web-frontend", "POST /api/pay", 0, 200)],
     [
-      span(2n, 1n, "payment-service", "POST /pay", 10, 180, 1),
+      span(2n, 1n, "payment-service", "POST /pay", 10, 180, 1, {
+        "error.message": "Insufficient funds",
+      }),
       span(3n, 2n, "fraud-service", '<img src=x onerror="window.injected=1">', 100, 50),
+      span(4n, 3n, "fraud-service", "POST", 110, 10, 0, {
+        "span.kind": "client",
+        "http.url": "http://127.0.0.1:8104/jira/comment",
+      }),
     ],
   ];
   const put = await fetch(`${agent.url}/v0.4/traces`, {
@@ -105,11 +112,15 @@ Deno.test({
             indent: label.style.paddingLeft,
           };
         }));
-      assert.equal(rows.length, 3);
+      assert.equal(rows.length, 4);
       // Parent before child, indented by depth; bars placed by start and sized by duration.
       assert.match(rows[0].label, /web-frontend POST \/api\/pay/);
-      assert.deepEqual(rows.map((r) => r.indent), ["0px", "14px", "28px"]);
-      assert.deepEqual(rows.map((r) => r.error), [false, true, false]);
+      assert.deepEqual(rows.map((r) => r.indent), ["0px", "14px", "28px", "42px"]);
+      assert.deepEqual(rows.map((r) => r.error), [false, true, false, false]);
+      // The error's message shows in the row; a call shows where it went.
+      assert.match(rows[1].label, /POST \/pay — Insufficient funds/);
+      assert.match(rows[3].label, /POST 127\.0\.0\.1:8104\/jira\/comment/);
+      assert.match((await page.textContent(".trace-head")) ?? "", /4 spans · .*1 error(?!s)/);
       assert.equal(rows[0].left, "0%");
       assert.equal(rows[0].width, "100%");
       assert.equal(rows[2].left, "50%");
@@ -125,6 +136,34 @@ Deno.test({
       await page.click("a.trace-link");
       await page.waitForSelector(".trace.selected");
       assert.equal(await page.isVisible("#traces"), true);
+
+      // The filter searches every held trace, not only the newest the page lists.
+      const fillers = Array.from(
+        { length: 40 },
+        (_, i) =>
+          [span(BigInt(100 + i), 0n, "web-frontend", "GET /filler", 0, 1)].map((s) => ({
+            ...s,
+            trace_id: BigInt(1000 + i),
+            span_id: BigInt(1000 + i),
+          })),
+      );
+      const put = await fetch(`${agent.url}/v0.4/traces`, {
+        method: "PUT",
+        headers: { "content-type": "application/msgpack" },
+        body: encode(fillers, { useBigInt64: true }) as Uint8Array<ArrayBuffer>,
+      });
+      await put.body?.cancel();
+      await page.goto(`${agent.url}/#traces`);
+      await page.waitForSelector(".trace:nth-of-type(30)");
+      assert.equal(
+        await page.$$eval(".trace .svc", (n) => n.some((e) => /fraud/.test(e.textContent!))),
+        false,
+      );
+      await page.fill("#filter", "FRAUD-service");
+      await page.waitForSelector(".trace .row.error");
+      assert.equal(await page.$$eval(".trace", (nodes) => nodes.length), 1);
+      await page.fill("#filter", "no-such-thing");
+      await page.waitForSelector("text=Nothing held matches");
       assert.deepEqual(problems, []);
     } finally {
       await browser?.close();

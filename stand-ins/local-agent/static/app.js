@@ -55,14 +55,48 @@ const state = {
   scrollToSelected: false,
 };
 
+/** Hues far apart for the system's own services, so a trace across them reads at a glance. */
+const SERVICE_HUES = {
+  "web-frontend": 210,
+  "auth-service": 280,
+  "payment-service": 140,
+  "fraud-service": 0,
+  "jira-poller": 35,
+  "llm-service": 320,
+};
+
 /**
- * A stable colour per service.
+ * A stable colour per service: the system's from the table, any other from its name.
  * @param {string} service
  */
 function serviceColour(service) {
+  const known = /** @type {Record<string, number>} */ (SERVICE_HUES)[service];
+  if (known !== undefined) return `hsl(${known} 62% 50%)`;
   let hash = 0;
   for (let i = 0; i < service.length; i++) hash = (hash * 31 + service.charCodeAt(i)) >>> 0;
-  return `hsl(${hash % 360} 62% 52%)`;
+  return `hsl(${hash % 360} 35% 55%)`;
+}
+
+/**
+ * `n` and the noun, plural unless one.
+ * @param {number} n
+ * @param {string} noun
+ */
+function count(n, noun) {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+/** The search as the query API takes it, or "" with no filter. */
+function searchParam() {
+  return state.filter === "" ? "" : `&q=${encodeURIComponent(state.filter)}`;
+}
+
+/**
+ * What an empty list says: nothing received yet, or nothing held matching the filter.
+ * @param {string} nothingYet
+ */
+function emptyText(nothingYet) {
+  return state.filter === "" ? nothingYet : `Nothing held matches "${state.filter}".`;
 }
 
 /** @param {number} ns */
@@ -153,8 +187,8 @@ function waterfall(trace) {
       { class: "trace-head" },
       el("strong", {}, root ? root.resource || root.name : "(no spans)"),
       el("span", {}, ms(total)),
-      el("span", {}, `${spans.length} spans · ${services.join(", ")}`),
-      errors ? el("span", { class: "level-error" }, `${errors} error${errors > 1 ? "s" : ""}`) : "",
+      el("span", {}, `${count(spans.length, "span")} · ${services.join(", ")}`),
+      errors ? el("span", { class: "level-error" }, count(errors, "error")) : "",
       el("span", { class: "id" }, trace.trace_id),
     ),
   );
@@ -173,6 +207,10 @@ function waterfall(trace) {
       },
       el("span", { class: "svc" }, `${span.service} `),
       span.resource || span.name,
+      callTarget(span),
+      span.meta["error.message"]
+        ? el("span", { class: "err-msg" }, ` — ${span.meta["error.message"]}`)
+        : "",
     );
     label.style.paddingLeft = `${depth * 14}px`;
     card.append(
@@ -188,10 +226,24 @@ function waterfall(trace) {
   return card;
 }
 
+/**
+ * Where a client span's call went (host and path of `http.url`), after its method.
+ * @param {Span} span
+ */
+function callTarget(span) {
+  if (span.meta["span.kind"] !== "client" || !span.meta["http.url"]) return "";
+  try {
+    const url = new URL(span.meta["http.url"]);
+    return el("span", { class: "target" }, ` ${url.host}${url.pathname}`);
+  } catch {
+    return "";
+  }
+}
+
 async function renderTraces() {
   const panel = byId("traces");
   /** @type {Trace[]} */
-  const traces = await getJson(`/local/traces?limit=${TRACE_LIMIT}`);
+  const traces = await getJson(`/local/traces?limit=${TRACE_LIMIT}${searchParam()}`);
   /** @type {Node[]} */
   const nodes = [];
   if (state.selectedTrace && !traces.some((t) => t.trace_id === state.selectedTrace)) {
@@ -203,13 +255,9 @@ async function renderTraces() {
       nodes.push(el("p", {}, `Trace ${state.selectedTrace} is not held (any more).`));
     }
   }
-  for (const trace of traces) {
-    const text = trace.spans.map((s) => `${s.service} ${s.name} ${s.resource}`).join(" ");
-    if (trace.trace_id === state.selectedTrace || matches(`${trace.trace_id} ${text}`)) {
-      nodes.push(waterfall(trace));
-    }
-  }
-  if (nodes.length === 0) nodes.push(el("p", {}, "No traces yet."));
+  // The query API searched every held trace (`q`), not only the newest.
+  for (const trace of traces) nodes.push(waterfall(trace));
+  if (nodes.length === 0) nodes.push(el("p", {}, emptyText("No traces yet.")));
   panel.replaceChildren(...nodes);
   const selected = panel.querySelector(".trace.selected");
   if (selected && state.scrollToSelected) {
@@ -226,9 +274,11 @@ function tagList(tags) {
 async function renderMetrics() {
   /** @type {{name: string, type: string, tags: string[], count: number, sum: number, last: number}[]} */
   const series = await getJson("/local/metrics");
+  // The clients' own health metrics (datadog.*) after the system's.
+  const internal = (/** @type {string} */ name) => name.startsWith("datadog.") ? 1 : 0;
   const rows = series
     .filter((s) => matches(`${s.name} ${s.tags.join(" ")}`))
-    .sort((a, b) => a.name.localeCompare(b.name))
+    .sort((a, b) => internal(a.name) - internal(b.name) || a.name.localeCompare(b.name))
     .map((s) =>
       el(
         "tr",
@@ -242,7 +292,13 @@ async function renderMetrics() {
       )
     );
   byId("metrics").replaceChildren(
-    table(["metric", "type", "tags", "count", "sum", "last"], rows, "No metrics yet."),
+    el(
+      "p",
+      { class: "caption" },
+      "One row per metric and tag set: count is how many values arrived, sum their total, " +
+        "last the latest. The DogStatsD clients' own datadog.* metrics come last.",
+    ),
+    table(["metric", "type", "tags", "count", "sum", "last"], rows, emptyText("No metrics yet.")),
   );
 }
 
@@ -268,9 +324,8 @@ function table(headings, rows, empty) {
 
 async function renderLogs() {
   /** @type {Record<string, any>[]} */
-  const logs = await getJson("/local/logs?limit=300");
+  const logs = await getJson(`/local/logs?limit=300${searchParam()}`);
   const rows = logs
-    .filter((l) => matches(`${l.service} ${l.level ?? ""} ${l.message}`))
     .map((l) =>
       el(
         "tr",
@@ -284,7 +339,11 @@ async function renderLogs() {
       )
     );
   byId("logs").replaceChildren(
-    table(["received", "level", "service", "message", "fields", "trace"], rows, "No logs yet."),
+    table(
+      ["received", "level", "service", "message", "fields", "trace"],
+      rows,
+      emptyText("No logs yet."),
+    ),
   );
 }
 
@@ -314,8 +373,23 @@ function extraFields(record) {
  * @param {Record<string, any>} event
  */
 function rumSummary(event) {
-  return event.action?.target?.name ?? event.error?.message ?? event.resource?.url ??
-    event.message ?? event.view?.url ?? event.vital?.name ?? "";
+  if (event.resource?.url) {
+    const { method, url, status_code: status } = event.resource;
+    return `${method ? `${method} ` : ""}${url}${status ? ` → ${status}` : ""}`;
+  }
+  return event.action?.target?.name ?? event.error?.message ?? event.message ??
+    event.view?.url ?? event.vital?.name ?? "";
+}
+
+/**
+ * Whether a RUM or browser-log event tells of a failure: an error, an error log, or a
+ * resource answered with 4xx or 5xx (or not at all).
+ * @param {{type: string, event: Record<string, any>}} entry
+ */
+function rumFailed(entry) {
+  const status = entry.event.resource?.status_code;
+  return entry.type === "error" || entry.event.status === "error" ||
+    (typeof status === "number" && (status >= 400 || status === 0));
 }
 
 async function renderRum() {
@@ -326,7 +400,7 @@ async function renderRum() {
     .map((e) =>
       el(
         "tr",
-        {},
+        { class: rumFailed(e) ? "level-error" : "" },
         el("td", {}, clock(e.received_at)),
         el("td", {}, e.kind),
         el("td", {}, e.type),
@@ -364,7 +438,8 @@ async function renderLlmObs() {
         el("td", {}, r.event.status ?? ""),
         el("td", { class: "num" }, ms(Number(r.event.duration ?? 0))),
         el("td", {}, preview(r.event.meta?.input)),
-        el("td", {}, preview(r.event.meta?.output)),
+        el("td", {}, outputOf(r.event)),
+        el("td", { class: "num" }, tokens(r.event.metrics)),
         el("td", {}, traceLink(r.apm_trace_id)),
       )
     );
@@ -383,7 +458,18 @@ async function renderLlmObs() {
   byId("llmobs").replaceChildren(
     el("h2", {}, "Spans"),
     table(
-      ["received", "ml app", "kind", "name", "status", "duration", "input", "output", "trace"],
+      [
+        "received",
+        "ml app",
+        "kind",
+        "name",
+        "status",
+        "duration",
+        "input",
+        "output",
+        "tokens in / out",
+        "trace",
+      ],
       spanRows,
       "No LLM Observability spans yet.",
     ),
@@ -394,6 +480,28 @@ async function renderLlmObs() {
       "No evaluations yet.",
     ),
   );
+}
+
+/**
+ * A span's output, or for a failed span without one its error.
+ * @param {Record<string, any>} event
+ */
+function outputOf(event) {
+  const output = preview(event.meta?.output);
+  if (output !== "" && output !== "{}") return output;
+  const error = event.meta?.error ?? {};
+  const message = error.message ?? event.meta?.["error.message"];
+  const type = error.type ?? event.meta?.["error.type"];
+  return message || type ? `error: ${[type, message].filter(Boolean).join(": ")}` : output;
+}
+
+/**
+ * Input and output tokens of an llm span, when it reports them.
+ * @param {Record<string, number> | undefined} metrics
+ */
+function tokens(metrics) {
+  if (!metrics || metrics.input_tokens === undefined) return "";
+  return `${metrics.input_tokens} / ${metrics.output_tokens ?? "?"}`;
 }
 
 /** @param {any} io */
