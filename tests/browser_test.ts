@@ -232,9 +232,12 @@ async function payUntilSettledAndDeclined(
       assert.equal(summary, `Payment failed: ${body.reason}.`);
       assert.equal(details.Status, "failed");
       assert.equal(details.Reason, body.reason);
+      // The contract's reasons each come with what to do next, shown under the summary.
+      assert.ok(body.next_step, `a next step for "${body.reason}"`);
+      assert.equal(await page.locator("#pay-result-message").textContent(), body.next_step);
       payments.push({ id: body.payment_id, status: "failed", reason: body.reason, bankName });
     }
-    await announced(page, summary);
+    await announced(page, body.next_step ? `${summary} ${body.next_step}` : summary);
     await historyShows(page, payments.at(-1)!);
   }
   assert.ok(seen(), `a settled and a declined payment within ${MAX_PAYMENTS} attempts`);

@@ -34,6 +34,7 @@ import {
   REPLAYED_HEADER,
   scopedIdempotencyKey,
   wholeSentences,
+  withNextStep,
 } from "./payment.ts";
 import {
   checkForwardPath,
@@ -289,7 +290,7 @@ export function createApp(deps: WebDeps) {
         payment_status: outcome.kind,
         idempotency_key: key,
       });
-      return c.json(reply.data, reply.status as ContentfulStatusCode);
+      return c.json(withNextStep(reply.data), reply.status as ContentfulStatusCode);
     }
     switch (outcome.kind) {
       case "settled":
@@ -324,7 +325,7 @@ export function createApp(deps: WebDeps) {
         });
         throw paymentOutcomeUnknown(key, reply.status === 504 ? 504 : 502);
     }
-    return c.json(reply.data, reply.status as ContentfulStatusCode);
+    return c.json(withNextStep(reply.data), reply.status as ContentfulStatusCode);
   });
 
   app.get("/api/payments", async (c) => {

@@ -91,7 +91,11 @@ Deno.test("POST /api/pay passes a declined payment (402) through and logs paymen
   const gw = await createTestGateway({ payments: answers(DECLINED, 402) });
   const res = await pay(gw);
   assert.equal(res.status, 402);
-  assert.deepEqual(await res.json(), DECLINED);
+  // With what the customer can do about it, for the UI to show under the reason.
+  assert.deepEqual(await res.json(), {
+    ...DECLINED,
+    next_step: "Add funds or pay a smaller amount.",
+  });
   assert.equal(gw.telemetry.metrics.total("web.payment.error", { bank: "HSBC" }), 1);
   assert.equal(gw.telemetry.metrics.total("web.payment.ok"), 0);
   const [line] = gw.telemetry.logged("payment_failed");
@@ -106,7 +110,10 @@ Deno.test("POST /api/pay passes a 503 'Fraud check unavailable' payment through"
   const gw = await createTestGateway({ payments: answers(FRAUD_UNAVAILABLE, 503) });
   const res = await pay(gw);
   assert.equal(res.status, 503);
-  assert.deepEqual(await res.json(), FRAUD_UNAVAILABLE);
+  assert.deepEqual(await res.json(), {
+    ...FRAUD_UNAVAILABLE,
+    next_step: "Nothing was paid; try again in a moment.",
+  });
   assert.equal(gw.telemetry.logged("payment_failed")[0].reason, "Fraud check unavailable");
   assert.equal(gw.telemetry.metrics.total("web.payment.error", { bank: "HSBC" }), 1);
 });

@@ -127,12 +127,25 @@ const NEXT_STEPS: Record<string, string> = {
   "invalid recipient": "Check the bank you chose and pay again.",
   "incorrect card details": "Check your card details with your bank.",
   "suspected fraud": "If you made it, contact support to release the payment.",
+  "fraud check unavailable": "Nothing was paid; try again in a moment.",
+  "internal error": "Nothing was paid; try again in a moment.",
 };
 
 /** The next step for a payment's outcome, when there is one to suggest. */
 export function nextStep(status: unknown, reason: unknown): string | undefined {
   if (status === "settled") return "No action is needed.";
   return typeof reason === "string" ? NEXT_STEPS[reason.trim().toLowerCase()] : undefined;
+}
+
+/**
+ * A declined payment's answer with `next_step`, what the customer can do about its reason
+ * (the UI shows it under the reason); any other answer as it is.
+ */
+export function withNextStep<T>(answer: T): T | (T & { next_step: string }) {
+  if (typeof answer !== "object" || answer === null) return answer;
+  const { status, reason } = answer as { status?: unknown; reason?: unknown };
+  const step = status === "failed" ? nextStep(status, reason) : undefined;
+  return step ? { ...answer, next_step: step } : answer;
 }
 
 const AMOUNT = new Intl.NumberFormat("en-US", {

@@ -54,6 +54,8 @@ export type PayOutcome =
     kind: "failed";
     payment_id?: string;
     reason: string;
+    /** What the customer can do about the reason, when the gateway knows. */
+    next_step?: string;
     bank_id?: string;
     bank_name?: string;
     amount?: number;
@@ -264,6 +266,7 @@ function readPayOutcome({ status, body }: Answer): PayOutcome {
       kind: "failed",
       payment_id: text(body.payment_id),
       reason: text(body.reason) ?? "Payment failed",
+      next_step: text(body.next_step),
       bank_id: text(body.bank_id),
       bank_name: text(body.bank_name),
       amount: typeof body.amount === "number" ? body.amount : undefined,

@@ -296,7 +296,7 @@ export async function startUi(deps: UiDeps): Promise<void> {
           ["Amount", formatAmount(outcome.amount)],
         ]);
       case "failed":
-        return showResult("failed", `Payment failed: ${outcome.reason}.`, "", [
+        return showResult("failed", `Payment failed: ${outcome.reason}.`, outcome.next_step ?? "", [
           ["Payment ID", outcome.payment_id ?? "not assigned"],
           ["Status", "failed"],
           ["Reason", outcome.reason],
