@@ -26,5 +26,6 @@ export function describeStatus(payment: Pick<Payment, "status" | "reason">): str
 export function describePayment(payment: Payment): string {
   const outcome = payment.reason ? `${payment.status}: ${payment.reason}` : payment.status;
   const amount = formatAmount(payment.amount);
-  return `${payment.payment_id}: ${amount} to ${payment.bank_name}, ${outcome}`;
+  // What tells payments apart first: a narrow list cuts the end, and ids look alike.
+  return `${amount} to ${payment.bank_name}, ${outcome} (${payment.payment_id})`;
 }

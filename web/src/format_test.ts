@@ -22,7 +22,7 @@ Deno.test("describeStatus() names the reason of a failed payment", () => {
   assert.equal(describeStatus({ status: "failed" }), "Failed");
 });
 
-Deno.test("describePayment() names id, amount, bank and outcome", () => {
+Deno.test("describePayment() names amount, bank and outcome, then the id", () => {
   assert.equal(
     describePayment({
       payment_id: "pay_1",
@@ -33,6 +33,6 @@ Deno.test("describePayment() names id, amount, bank and outcome", () => {
       amount: 1234.5,
       created_at: "2025-01-01T00:00:00Z",
     }),
-    "pay_1: 1,234.50 to ABN AMRO Bank, failed: Insufficient funds",
+    "1,234.50 to ABN AMRO Bank, failed: Insufficient funds (pay_1)",
   );
 });
