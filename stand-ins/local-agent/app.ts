@@ -320,27 +320,31 @@ export function createAgentApp(options: AgentAppOptions): Hono {
         (!service || record.service === service) &&
         (!level || record.level === level) &&
         (traceId === undefined || record.trace_id === traceId) &&
-        (!text || `${record.service} ${record.level ?? ""} ${record.message}`.toLowerCase()
-          .includes(text))),
+        (!text || jsonText(record).includes(text))),
     );
   });
 
   app.get("/local/rum", (c) => {
     const kind = c.req.query("kind");
     const type = c.req.query("type");
+    const text = searchText(c.req.query("q"));
     const limit = queryLimit(c.req.query("limit"), store.limits.maxRumEvents);
     return c.json(
       take(
         store.browser.newestFirst(),
         limit,
-        (entry) => (!kind || entry.kind === kind) && (!type || entry.type === type),
+        (entry) =>
+          (!kind || entry.kind === kind) && (!type || entry.type === type) &&
+          (!text || jsonText(entry).includes(text)),
       ),
     );
   });
 
   app.get("/local/llmobs", (c) => {
     const limit = queryLimit(c.req.query("limit"), store.limits.maxLlmObs);
-    const all = linkEvaluations(Array.from(store.llmobs.newestFirst()));
+    const text = searchText(c.req.query("q"));
+    const linked = linkEvaluations(Array.from(store.llmobs.newestFirst()));
+    const all = text ? linked.filter((r) => jsonText(r).includes(text)) : linked;
     return c.json({
       spans: all.filter((r) => r.kind === "span").slice(0, limit),
       evaluations: all.filter((r) => r.kind === "evaluation").slice(0, limit),
@@ -434,9 +438,20 @@ function searchText(q: string | undefined): string | undefined {
   return q?.trim().toLowerCase() || undefined;
 }
 
-/** What `q` searches in a trace: its id and each span's service, name and resource. */
+/**
+ * What `q` searches in a trace: its id and each span's service, name, resource and tag
+ * values (a payment id, a bank, a failure reason, an error message).
+ */
 function traceSearchText(trace: TraceEntry): string {
   let text = trace.trace_id;
-  for (const span of trace.spans) text += ` ${span.service} ${span.name} ${span.resource}`;
+  for (const span of trace.spans) {
+    text += ` ${span.service} ${span.name} ${span.resource}`;
+    for (const key in span.meta) text += ` ${span.meta[key]}`;
+  }
   return text.toLowerCase();
+}
+
+/** What `q` searches in a log, browser event or LLM Observability record: all of it. */
+function jsonText(item: unknown): string {
+  return JSON.stringify(item).toLowerCase();
 }

@@ -154,7 +154,11 @@ Deno.test("/local/traces?q= searches every held trace before the limit, case-ins
   const { request, json } = setup();
   await request(
     "/v0.4/traces",
-    putMsgpack(encode64([[span(1n, 1n, { service: "fraud-service", resource: "POST /check" })]])),
+    putMsgpack(encode64([[span(1n, 1n, {
+      service: "fraud-service",
+      resource: "POST /check",
+      meta: { "payment.id": "pay_0abc", reason: "Suspected Fraud" },
+    })]])),
   );
   for (const id of [2n, 3n, 4n]) {
     await request("/v0.4/traces", putMsgpack(encode64([[span(id, id)]])));
@@ -164,19 +168,24 @@ Deno.test("/local/traces?q= searches every held trace before the limit, case-ins
   // The oldest trace is found though three newer ones fill a limit of 2.
   assert.deepEqual(await ids("q=FRAUD&limit=2"), ["1"]);
   assert.deepEqual(await ids("q=post%20/check"), ["1"]);
+  assert.deepEqual(await ids("q=pay_0ABC"), ["1"], "a tag value, such as a payment id");
   assert.deepEqual(await ids("q=3"), ["3"], "a trace id matches too");
   assert.deepEqual(await ids("q=nothing-like-it"), []);
   assert.deepEqual(await ids("q=%20&limit=2"), ["4", "3"], "a blank search is no search");
 });
 
-Deno.test("/local/logs?q= searches service, level and message of every held log", async () => {
+Deno.test("/local/logs?q= searches everything every held log holds", async () => {
   const { request, json } = setup();
   await request(
     "/api/v2/logs",
     post([
       {
         service: "jira-poller",
-        message: JSON.stringify({ level: "error", message: "jira_poll_failed" }),
+        message: JSON.stringify({
+          level: "error",
+          message: "jira_poll_failed",
+          payment_id: "pay_9f",
+        }),
       },
       ...["a", "b", "c"].map((m) => ({ service: "web-frontend", message: m })),
     ]),
@@ -186,6 +195,7 @@ Deno.test("/local/logs?q= searches service, level and message of every held log"
   assert.deepEqual(await messages("q=poll_FAILED&limit=1"), ["jira_poll_failed"]);
   assert.deepEqual(await messages("q=error"), ["jira_poll_failed"]);
   assert.deepEqual(await messages("q=web-frontend&limit=2"), ["c", "b"]);
+  assert.deepEqual(await messages("q=PAY_9F"), ["jira_poll_failed"], "a field of the line");
 });
 
 Deno.test("GET /local/traces/:id finds a trace by its decimal or 128-bit hex id", async () => {
@@ -330,6 +340,8 @@ Deno.test("POST /evp_proxy/v2/api/v2/llmobs stores spans shown by /local/llmobs"
   assert.equal(data.spans[0].span_kind, "workflow");
   assert.equal(data.spans[0].apm_trace_id, "18364758544493064720");
   assert.deepEqual(data.evaluations, []);
+  assert.equal((await json(`/local/llmobs?q=${LLM_SPAN.name}`)).spans.length, 1);
+  assert.equal((await json("/local/llmobs?q=no-such-span")).spans.length, 0);
 });
 
 Deno.test("POST /evp_proxy/v2/api/intake/llm-obs/v2/eval-metric stores gzip-encoded evaluations", async () => {
@@ -415,6 +427,9 @@ Deno.test("POST /browser-intake routes RUM events and browser logs by ddforward"
   ]);
   const actions = await json("/local/rum?kind=rum&type=action");
   assert.equal(actions[0].event.action.target.name, "pay_attempt");
+  // q= searches everything an event holds.
+  const found = await json("/local/rum?q=PAY_ATTEMPT");
+  assert.deepEqual(found.map((e: { type: string }) => e.type), ["action"]);
   assert.doesNotMatch(JSON.stringify(all), /pubtoken/);
 });
 

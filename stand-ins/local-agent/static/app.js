@@ -7,6 +7,8 @@
 
 const REFRESH_MS = 2000;
 const TRACE_LIMIT = 30;
+/** Rows listed on the other tabs; the filter searches everything held, not only these. */
+const LIST_LIMIT = 300;
 
 /** @typedef {{service: string, name: string, resource: string, trace_id: string, span_id: string,
  *   parent_id: string, error: number, start: number, duration: number,
@@ -58,10 +60,11 @@ const state = {
 /** Hues far apart for the system's own services, so a trace across them reads at a glance. */
 const SERVICE_HUES = {
   "web-frontend": 210,
-  "auth-service": 280,
+  "auth-service": 275,
   "payment-service": 140,
-  "fraud-service": 0,
-  "jira-poller": 35,
+  // Not red: red marks errors.
+  "fraud-service": 28,
+  "jira-poller": 55,
   "llm-service": 320,
 };
 
@@ -89,6 +92,20 @@ function count(n, noun) {
 /** The search as the query API takes it, or "" with no filter. */
 function searchParam() {
   return state.filter === "" ? "" : `&q=${encodeURIComponent(state.filter)}`;
+}
+
+/**
+ * A note when a list is cut at {@linkcode LIST_LIMIT}: more is held than it shows.
+ * @param {number} listed
+ */
+function moreHeld(listed) {
+  return listed >= LIST_LIMIT
+    ? el(
+      "p",
+      { class: "caption" },
+      `The newest ${LIST_LIMIT} are listed; the filter searches all that is held.`,
+    )
+    : "";
 }
 
 /**
@@ -201,16 +218,18 @@ function waterfall(trace) {
       "div",
       {
         class: "label",
-        title: `${span.name}\n${span.resource}${
-          span.meta["error.message"] ? `\n${span.meta["error.message"]}` : ""
-        }`,
+        title: [
+          span.name,
+          span.resource,
+          span.meta["http.url"],
+          span.meta["http.status_code"] && `HTTP ${span.meta["http.status_code"]}`,
+          span.meta["error.message"],
+        ].filter(Boolean).join("\n"),
       },
       el("span", { class: "svc" }, `${span.service} `),
       span.resource || span.name,
       callTarget(span),
-      span.meta["error.message"]
-        ? el("span", { class: "err-msg" }, ` — ${span.meta["error.message"]}`)
-        : "",
+      span.error ? el("span", { class: "err-msg" }, ` — ${errorText(span)}`) : "",
     );
     label.style.paddingLeft = `${depth * 14}px`;
     card.append(
@@ -224,6 +243,15 @@ function waterfall(trace) {
     );
   }
   return card;
+}
+
+/**
+ * What an error span says went wrong: its message, else its HTTP status.
+ * @param {Span} span
+ */
+function errorText(span) {
+  return span.meta["error.message"] ?? span.meta["error.type"] ??
+    (span.meta["http.status_code"] ? `HTTP ${span.meta["http.status_code"]}` : "error");
 }
 
 /**
@@ -324,7 +352,7 @@ function table(headings, rows, empty) {
 
 async function renderLogs() {
   /** @type {Record<string, any>[]} */
-  const logs = await getJson(`/local/logs?limit=300${searchParam()}`);
+  const logs = await getJson(`/local/logs?limit=${LIST_LIMIT}${searchParam()}`);
   const rows = logs
     .map((l) =>
       el(
@@ -339,6 +367,7 @@ async function renderLogs() {
       )
     );
   byId("logs").replaceChildren(
+    moreHeld(logs.length),
     table(
       ["received", "level", "service", "message", "fields", "trace"],
       rows,
@@ -383,20 +412,20 @@ function rumSummary(event) {
 
 /**
  * Whether a RUM or browser-log event tells of a failure: an error, an error log, or a
- * resource answered with 4xx or 5xx (or not at all).
+ * resource answered with 5xx (or not at all).
  * @param {{type: string, event: Record<string, any>}} entry
  */
 function rumFailed(entry) {
+  // A 4xx is often an answer the page expects (401 from /api/session when logged out).
   const status = entry.event.resource?.status_code;
   return entry.type === "error" || entry.event.status === "error" ||
-    (typeof status === "number" && (status >= 400 || status === 0));
+    (typeof status === "number" && (status >= 500 || status === 0));
 }
 
 async function renderRum() {
   /** @type {{kind: string, type: string, received_at: number, event: Record<string, any>}[]} */
-  const entries = await getJson("/local/rum?limit=300");
+  const entries = await getJson(`/local/rum?limit=${LIST_LIMIT}${searchParam()}`);
   const rows = entries
-    .filter((e) => matches(`${e.kind} ${e.type} ${rumSummary(e.event)}`))
     .map((e) =>
       el(
         "tr",
@@ -410,7 +439,12 @@ async function renderRum() {
       )
     );
   byId("rum").replaceChildren(
-    table(["received", "kind", "type", "what", "session", "trace"], rows, "No RUM events yet."),
+    moreHeld(entries.length),
+    table(
+      ["received", "kind", "type", "what", "session", "trace"],
+      rows,
+      emptyText("No RUM events yet."),
+    ),
   );
 }
 
@@ -424,9 +458,8 @@ function decimalTraceId(id) {
 
 async function renderLlmObs() {
   /** @type {{spans: Record<string, any>[], evaluations: Record<string, any>[]}} */
-  const data = await getJson("/local/llmobs");
+  const data = await getJson(`/local/llmobs?limit=${LIST_LIMIT}${searchParam()}`);
   const spanRows = data.spans
-    .filter((r) => matches(`${r.ml_app ?? ""} ${r.span_kind ?? ""} ${r.event.name}`))
     .map((r) =>
       el(
         "tr",
@@ -456,6 +489,7 @@ async function renderLlmObs() {
     )
   );
   byId("llmobs").replaceChildren(
+    moreHeld(Math.max(data.spans.length, data.evaluations.length)),
     el("h2", {}, "Spans"),
     table(
       [
@@ -471,13 +505,13 @@ async function renderLlmObs() {
         "trace",
       ],
       spanRows,
-      "No LLM Observability spans yet.",
+      emptyText("No LLM Observability spans yet."),
     ),
     el("h2", {}, "Evaluations"),
     table(
       ["received", "ml app", "label", "type", "value", "trace"],
       evalRows,
-      "No evaluations yet.",
+      emptyText("No evaluations yet."),
     ),
   );
 }
