@@ -233,6 +233,9 @@ export async function startUi(deps: UiDeps): Promise<void> {
     setFieldError(pay.bank, bankId ? "" : "Choose a bank");
     setFieldError(pay.amount, amount.ok ? "" : amount.message);
     if (!bankId || !amount.ok) {
+      // The last payment's result would read as this attempt's; one still being checked
+      // again stays, with its button.
+      if (!attempts.pending) pay.result.hidden = true;
       const first = !bankId ? pay.bank : pay.amount;
       first.focus();
       announce(!bankId ? "Choose a bank" : amount.ok ? "" : amount.message);
