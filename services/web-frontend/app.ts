@@ -24,6 +24,7 @@ import type { PaymentServiceClient } from "./clients/payment_service.ts";
 import type { PeerCall } from "./clients/_reply.ts";
 import type { WebConfig } from "./config.ts";
 import {
+  assistantAnswer,
   assistantPrompt,
   bankTag,
   IDEMPOTENCY_HEADER,
@@ -33,7 +34,6 @@ import {
   paymentOutcomeUnknown,
   REPLAYED_HEADER,
   scopedIdempotencyKey,
-  wholeSentences,
   withNextStep,
 } from "./payment.ts";
 import {
@@ -351,7 +351,7 @@ export function createApp(deps: WebDeps) {
         assistantPrompt(payment, body.question || undefined),
         peerCall(c),
       );
-      answer = wholeSentences(generation.output);
+      answer = assistantAnswer(generation.output);
     } catch (error) {
       c.get("log").warn(LOG.assistantError, {
         customer_id: session.customerId,

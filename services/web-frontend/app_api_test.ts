@@ -140,8 +140,11 @@ Deno.test("POST /api/assistant asks llm-service to summarize the customer's paym
   assert.match(prompt, /^Payment pay_42 of 20\.00 to ING failed: insufficient funds\. Add funds/);
   assert.match(prompt, /summarize/);
   assert.match(prompt, /Why was it declined\?$/);
-  // The answer is cut after its last whole sentence: the question's "?" ends this one.
-  assert.equal(json.answer, `Summary: ${prompt}`);
+  // The model's echo of the gateway's request and the question is left out of the answer.
+  assert.equal(
+    json.answer,
+    "Summary: Payment pay_42 of 20.00 to ING failed: insufficient funds. Add funds or pay a smaller amount.",
+  );
   assert.equal(gw.seen.llm[0].path, "/llm/generate");
 });
 

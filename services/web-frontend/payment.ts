@@ -126,7 +126,8 @@ const NEXT_STEPS: Record<string, string> = {
   "request timeout": "The bank did not answer in time; you can pay again.",
   "invalid recipient": "Check the bank you chose and pay again.",
   "incorrect card details": "Check your card details with your bank.",
-  "suspected fraud": "If you made it, contact support to release the payment.",
+  "suspected fraud":
+    "It was stopped as suspected fraud and not paid; if you made it, contact support.",
   "fraud check unavailable": "Nothing was paid; try again in a moment.",
   "internal error": "Nothing was paid; try again in a moment.",
 };
@@ -175,10 +176,23 @@ export function assistantPrompt(payment: PaymentFacts, question?: string): strin
   const parts = [
     `Payment ${payment.payment_id}${amount ? ` of ${amount}` : ""} to ${bank} ${outcome}.`,
     step ? ` ${step}` : "",
-    " Please summarize this payment for the customer",
+    ` ${SUMMARY_REQUEST}`,
     question ? `, who asks: ${question}` : ".",
   ];
   return parts.join("");
+}
+
+/** The gateway's request to the model, after the facts in every assistant prompt. */
+export const SUMMARY_REQUEST = "Please summarize this payment for the customer";
+
+/**
+ * What the customer is shown of a model's answer: the simulated model echoes the prompt, so
+ * an echo of the gateway's own request (and the question after it) is left out, and the
+ * rest is cut after its last whole sentence.
+ */
+export function assistantAnswer(output: string): string {
+  const echo = output.indexOf(SUMMARY_REQUEST);
+  return wholeSentences(echo > 0 ? output.slice(0, echo) : output);
 }
 
 /**

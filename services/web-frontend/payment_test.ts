@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { HttpError } from "@demo/observability";
 import {
+  assistantAnswer,
   assistantPrompt,
   bankTag,
   idempotencyKeyFrom,
@@ -123,6 +124,26 @@ Deno.test("nextStep() suggests what to do for each failure reason of the contrac
   }
   assert.equal(nextStep("failed", "something new"), undefined);
   assert.equal(nextStep("settled", undefined), "No action is needed.");
+});
+
+Deno.test("assistantAnswer() leaves out an echo of the gateway's request to the model", () => {
+  const prompt = assistantPrompt({
+    payment_id: "p",
+    status: "settled",
+    bank_name: "ING",
+    amount: 1,
+  });
+  assert.equal(
+    assistantAnswer(`Summary: ${prompt}`),
+    "Summary: Payment p of 1.00 to ING settled. No action is needed.",
+  );
+  const asked = assistantPrompt({ payment_id: "p", status: "settled" }, "Is it done? Really?");
+  assert.equal(
+    assistantAnswer(`Summary: ${asked}`),
+    "Summary: Payment p to an unknown bank settled. No action is needed.",
+  );
+  // An answer that is not an echo is only cut after its last whole sentence.
+  assert.equal(assistantAnswer("It settled on time. Then"), "It settled on time.");
 });
 
 Deno.test("wholeSentences() cuts an answer after its last whole sentence", () => {
