@@ -492,7 +492,7 @@ Deno.test({ name: "the telemetry contract holds on the dev stack", ...opts }, as
           ?.messages;
         assert.match(
           String(messages?.[0]?.content),
-          /^summarize payment /,
+          /^Payment pay_[0-9a-f]+ .* Please summarize this payment for the customer/,
           "the prompt is annotated",
         );
         const apmTraceId = workflow.apm_trace_id;
