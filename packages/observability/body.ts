@@ -34,31 +34,33 @@ export async function readStreamCapped(
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = limits && new Promise<"expired">((resolve) => {
-    timer = setTimeout(() => resolve("expired"), Math.max(0, limits.timeoutMs));
-  });
+  // The deadline cancels the reader, which ends a pending read: no race per chunk.
+  let timedOut = false;
+  const timer = limits && setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => {});
+  }, Math.max(0, limits.timeoutMs));
+  const late = () =>
+    limits!.error(
+      408,
+      "request_timeout",
+      `Cannot read body: it did not arrive within ${Math.round(limits!.timeoutMs)} ms`,
+    );
   try {
     while (true) {
-      let chunk: ReadableStreamReadResult<Uint8Array> | "expired";
+      let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
-        chunk = await (expired ? Promise.race([reader.read(), expired]) : reader.read());
+        chunk = await reader.read();
       } catch (error) {
         if (!limits) throw error;
+        if (timedOut) throw late();
         throw limits.error(
           400,
           "incomplete_body",
           "Cannot read body: the connection closed before the body ended",
         );
       }
-      if (chunk === "expired") {
-        await reader.cancel().catch(() => {});
-        throw limits!.error(
-          408,
-          "request_timeout",
-          `Cannot read body: it did not arrive within ${Math.round(limits!.timeoutMs)} ms`,
-        );
-      }
+      if (timedOut) throw late();
       const { done, value } = chunk;
       if (done) break;
       total += value.byteLength;

@@ -106,7 +106,7 @@ type RoutedApp = { router: { match(method: string, path: string): [RouteMatch, .
  * The methods `app` has a route for at `path` (GET brings HEAD, which Hono answers from it),
  * not counting middleware, which every method passes through.
  */
-export function allowedMethods(app: RoutedApp, path: string): string[] {
+function allowedMethods(app: RoutedApp, path: string): string[] {
   const allowed: string[] = [];
   for (const method of ROUTE_METHODS) {
     const [matches] = app.router.match(method, path);
@@ -128,28 +128,15 @@ export function notFoundHandler(app: RoutedApp) {
     const allowed = allowedMethods(app, path);
     // A route of this very method that fell through (`next()` past the end) is not a 405.
     if (allowed.length > 0 && !allowed.includes(method)) {
-      c.header("Allow", allowed.join(", "));
-      return c.json(
-        errorBody(
-          new HttpError(
-            405,
-            "method_not_allowed",
-            `${path} answers ${allowed.join(", ")}, not ${method}`,
-            {
-              field: "method",
-            },
-          ),
-          c.get("requestId"),
-        ),
-        405,
+      const list = allowed.join(", ");
+      c.header("Allow", list);
+      return handleError(
+        new HttpError(405, "method_not_allowed", `${path} answers ${list}, not ${method}`, {
+          field: "method",
+        }),
+        c,
       );
     }
-    return c.json(
-      errorBody(
-        new HttpError(404, "not_found", `No route for ${method} ${path}`),
-        c.get("requestId"),
-      ),
-      404,
-    );
+    return handleError(new HttpError(404, "not_found", `No route for ${method} ${path}`), c);
   };
 }

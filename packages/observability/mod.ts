@@ -36,7 +36,6 @@ export {
 } from "./config.ts";
 export { BUDGET_HEADER, Deadline } from "./deadline.ts";
 export {
-  allowedMethods,
   badRequest,
   type ErrorBody,
   errorBody,

@@ -290,7 +290,7 @@ export function createApp(deps: WebDeps) {
         payment_status: outcome.kind,
         idempotency_key: key,
       });
-      return c.json(withNextStep(reply.data), reply.status as ContentfulStatusCode);
+      return c.json(withNextStep(reply.data, outcome), reply.status as ContentfulStatusCode);
     }
     switch (outcome.kind) {
       case "settled":
@@ -325,7 +325,7 @@ export function createApp(deps: WebDeps) {
         });
         throw paymentOutcomeUnknown(key, reply.status === 504 ? 504 : 502);
     }
-    return c.json(withNextStep(reply.data), reply.status as ContentfulStatusCode);
+    return c.json(withNextStep(reply.data, outcome), reply.status as ContentfulStatusCode);
   });
 
   app.get("/api/payments", async (c) => {
@@ -374,16 +374,22 @@ export function createApp(deps: WebDeps) {
     const forward = deps.fetch ?? untracedFetch;
     // The failure being reported ("unreachable" or the target's status), to say each once.
     let failing: string | undefined;
-    const fail = (kind: string, fields: Record<string, unknown>, log: Logger) => {
-      if (failing !== kind) log.warn(LOG.rumProxyError, fields);
+    const fail = (
+      kind: string,
+      fields: Record<string, unknown>,
+      ddforward: string,
+      log: Logger,
+    ) => {
+      // The path only, never the query, which holds the client token.
+      if (failing !== kind) {
+        log.warn(LOG.rumProxyError, { ...fields, ddforward: ddforward.split("?")[0] });
+      }
       failing = kind;
     };
     // What the SDKs are told when they should keep a batch and send it again.
     const retryLater = { ok: false, error: { code: "intake_unavailable", message: "Retry later" } };
     app.post(RUM_PROXY_PATH, async (c) => {
       const ddforward = checkForwardPath(c.req.query("ddforward"));
-      // For the logs: the path only, never the query, which holds the client token.
-      const forwardedPath = ddforward.split("?")[0];
       const body = await readCapped(
         c.req.raw.body,
         c.req.header("content-length"),
@@ -411,10 +417,12 @@ export function createApp(deps: WebDeps) {
         }
         // Said once per kind of failure, whatever the answer: a refused client token (403)
         // would otherwise lose every batch without a trace.
-        fail(String(response.status), {
-          upstream_status: response.status,
-          ddforward: forwardedPath,
-        }, c.get("log"));
+        fail(
+          String(response.status),
+          { upstream_status: response.status },
+          ddforward,
+          c.get("log"),
+        );
         // The SDKs retry a batch only on 408, 429 and 5xx: pass those on so they do.
         if (isRetryableIntakeStatus(response.status)) {
           const retryAfter = response.headers.get("retry-after");
@@ -426,7 +434,7 @@ export function createApp(deps: WebDeps) {
         }
         return c.json({ ok: true }, 202);
       } catch (error) {
-        fail("unreachable", { error: errorFields(error), ddforward: forwardedPath }, c.get("log"));
+        fail("unreachable", { error: errorFields(error) }, ddforward, c.get("log"));
         // Unreachable or too slow: a 503 has the SDKs keep the batch and send it again.
         return c.json(retryLater, 503);
       }

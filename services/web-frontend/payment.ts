@@ -142,10 +142,11 @@ export function nextStep(status: unknown, reason: unknown): string | undefined {
  * A declined payment's answer with `next_step`, what the customer can do about its reason
  * (the UI shows it under the reason); any other answer as it is.
  */
-export function withNextStep<T>(answer: T): T | (T & { next_step: string }) {
-  if (typeof answer !== "object" || answer === null) return answer;
-  const { status, reason } = answer as { status?: unknown; reason?: unknown };
-  const step = status === "failed" ? nextStep(status, reason) : undefined;
+export function withNextStep(
+  answer: Record<string, unknown>,
+  outcome: PaymentOutcome,
+): Record<string, unknown> {
+  const step = outcome.kind === "failed" ? nextStep("failed", outcome.reason) : undefined;
   return step ? { ...answer, next_step: step } : answer;
 }
 
