@@ -388,9 +388,11 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
       uncertain.delete(fraud.paymentId);
       return { issueKey: found.issues[0].key, created: false };
     }
-    const since = uncertain.get(fraud.paymentId);
-    if (since !== undefined && now() - since < uncertainCreateMs) {
-      const wait = Math.ceil((uncertainCreateMs - (now() - since)) / 1000);
+    const held = uncertain.has(fraud.paymentId)
+      ? uncertainCreateMs - (now() - uncertain.get(fraud.paymentId)!)
+      : 0;
+    if (held > 0) {
+      const wait = Math.ceil(held / 1000);
       throw new JiraError(
         "exception",
         `An earlier create for ${fraud.paymentId} lost its answer and Jira may have made the ` +
@@ -413,7 +415,8 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
       // Sent with no usable answer, or a server error: the ticket may exist all the same.
       const unclear = error instanceof JiraError &&
         (error.unanswered || (error.status ?? 0) >= 500);
-      if (unclear) holdBack(fraud.paymentId);
+      // Holds back another create for the payment: this one may have made its ticket.
+      if (unclear) setBounded(uncertain, fraud.paymentId, now());
       throw error;
     }
     uncertain.delete(fraud.paymentId);
@@ -425,11 +428,6 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
   function setBounded<V>(map: Map<string, V>, key: string, value: V): void {
     map.set(key, value);
     if (map.size > rememberLimit) map.delete(map.keys().next().value!);
-  }
-
-  /** Holds back another create for the payment: the last one may have made its ticket. */
-  function holdBack(paymentId: string): void {
-    setBounded(uncertain, paymentId, now());
   }
 
   /** Waits for a shared create, but no longer than this caller's own deadline or signal. */
