@@ -50,11 +50,6 @@ async function readText(path: string): Promise<string | undefined> {
   }
 }
 
-/** The variables Compose will see: `.env` beside compose.yaml, overridden by the environment. */
-async function composeVars(): Promise<Vars> {
-  return await environmentWithDotenv();
-}
-
 async function dockerFacts(): Promise<DockerFacts> {
   const docker = findTool("docker");
   if (!docker) return { docker, daemonRunning: false, composeVersion: undefined };
@@ -147,7 +142,8 @@ Options:
     const dryRun = values["dry-run"] ?? false;
     log("Checking prerequisites: docker, its daemon, Compose v2");
     if (!(await prerequisitesMet(dryRun))) return 1;
-    const vars = await composeVars();
+    // What Compose will see: `.env` beside compose.yaml, overridden by the environment.
+    const vars: Vars = await environmentWithDotenv();
     const { mode, reason } = chooseMode(vars);
     log(reason);
     const containers = dryRun ? [] : await running();
@@ -166,7 +162,10 @@ Options:
     const plan = [...planUp(facts), ...(dryRun && facts.watch ? planWatch(facts) : [])];
     const code = await execute(plan, dryRun);
     if (dryRun) return code;
-    if (code !== 0) return await explainFailure(mode, vars);
+    if (code !== 0) {
+      await reportUnhealthy(mode, vars);
+      return 1;
+    }
     const health = await reportHealth(mode, vars);
     return health === 0 && facts.watch ? await execute(planWatch(facts), false) : health;
   },
@@ -177,11 +176,6 @@ async function reportHealth(mode: Mode, vars: Vars): Promise<number> {
   console.log(`All ${expectedServices(mode).length} containers are healthy (${mode} mode).`);
   for (const line of upSummary(mode, vars)) console.log(line);
   return 0;
-}
-
-async function explainFailure(mode: Mode, vars: Vars): Promise<number> {
-  await reportUnhealthy(mode, vars);
-  return 1;
 }
 
 /** Names the containers that are not healthy, with a hint for the Agent; true if any. */

@@ -14,7 +14,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { join } from "node:path";
 import { probe, runPlan, StepFailedError } from "./lib/plan.ts";
 import { findTool, REPO_ROOT, TOOLS_BIN } from "./lib/tools.ts";
-import { DEFAULT_ENV_FILE, environmentWithDotenv } from "./lib/dotenv.ts";
+import { environmentWithDotenv } from "./lib/dotenv.ts";
 import {
   AGENT_NAMESPACE,
   APP_NAMESPACE,
@@ -403,7 +403,7 @@ async function main(argv: string[]): Promise<number> {
   Deno.chdir(REPO_ROOT);
   try {
     const { envFile, args } = takeEnvFile(rest);
-    const env = await environmentWithDotenv(envFile ?? DEFAULT_ENV_FILE, {
+    const env = await environmentWithDotenv(envFile, {
       required: envFile !== undefined,
     }).catch((error) => {
       throw new KindTaskError(error.message);

@@ -60,7 +60,7 @@ export async function decompress(
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
     .pipeThrough(new DecompressionStream(format));
   try {
-    return await readCapped(stream, limit, () => tooLarge(limit, "decompressed body"));
+    return await readStreamCapped(stream, limit, () => tooLarge(limit, "decompressed body"));
   } catch (error) {
     if (error instanceof AgentError) throw error;
     throw new AgentError(
@@ -70,14 +70,6 @@ export async function decompress(
       "body",
     );
   }
-}
-
-function readCapped(
-  body: ReadableStream<Uint8Array> | null,
-  limit: number,
-  onTooLarge: () => AgentError,
-): Promise<Uint8Array> {
-  return readStreamCapped(body, limit, onTooLarge);
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

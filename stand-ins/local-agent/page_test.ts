@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { encode } from "@msgpack/msgpack";
 import { type Browser, chromium } from "playwright-core";
 import { createAgentLog } from "./_log.ts";
+import { encode64, putMsgpack } from "./_testing.ts";
 import { type LocalAgent, startLocalAgent } from "./agent.ts";
 
 // Debian's Chromium, as the other browser tests use it (installed by `deno task setup`).
@@ -43,6 +43,11 @@ function span(
   };
 }
 
+async function putTraces(agent: LocalAgent, traces: unknown[][]) {
+  const put = await fetch(`${agent.url}/v0.4/traces`, putMsgpack(encode64(traces)));
+  await put.body?.cancel();
+}
+
 async function seed(agent: LocalAgent) {
   const traces = [
     [span(1n, 0n, "web-frontend", "POST /api/pay", 0, 200)],
@@ -57,12 +62,7 @@ async function seed(agent: LocalAgent) {
       }),
     ],
   ];
-  const put = await fetch(`${agent.url}/v0.4/traces`, {
-    method: "PUT",
-    headers: { "content-type": "application/msgpack" },
-    body: encode(traces, { useBigInt64: true }) as Uint8Array<ArrayBuffer>,
-  });
-  await put.body?.cancel();
+  await putTraces(agent, traces);
   const line = JSON.stringify({
     level: "warn",
     message: "payment_failed",
@@ -138,21 +138,13 @@ Deno.test({
       assert.equal(await page.isVisible("#traces"), true);
 
       // The filter searches every held trace, not only the newest the page lists.
-      const fillers = Array.from(
-        { length: 40 },
-        (_, i) =>
-          [span(BigInt(100 + i), 0n, "web-frontend", "GET /filler", 0, 1)].map((s) => ({
-            ...s,
-            trace_id: BigInt(1000 + i),
-            span_id: BigInt(1000 + i),
-          })),
+      await putTraces(
+        agent,
+        Array.from({ length: 40 }, (_, i) => [{
+          ...span(BigInt(1000 + i), 0n, "web-frontend", "GET /filler", 0, 1),
+          trace_id: BigInt(1000 + i),
+        }]),
       );
-      const put = await fetch(`${agent.url}/v0.4/traces`, {
-        method: "PUT",
-        headers: { "content-type": "application/msgpack" },
-        body: encode(fillers, { useBigInt64: true }) as Uint8Array<ArrayBuffer>,
-      });
-      await put.body?.cancel();
       await page.goto(`${agent.url}/#traces`);
       await page.waitForSelector(".trace:nth-of-type(30)");
       assert.equal(

@@ -175,10 +175,7 @@ const MAX_RAW_KEYS = 20_000;
  * the pod's own tags rather than storing; one per pod would split every series by pod.
  */
 function agentTags(sent: readonly string[]): string[] {
-  const tags = sent.some((tag) => tag.startsWith("dd.internal."))
-    ? sent.filter((tag) => !tag.startsWith("dd.internal."))
-    : sent.slice();
-  return tags.length > 1 ? tags.sort() : tags;
+  return sent.filter((tag) => !tag.startsWith("dd.internal.")).sort();
 }
 
 /** Metric series aggregated per name, type and sorted tag set; least recently updated go first. */

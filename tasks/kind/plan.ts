@@ -53,6 +53,12 @@ export const SECRETS = {
   datadog: "datadog-secret",
 } as const;
 
+/** The Secret each service reads, for the services that have one. */
+const SERVICE_SECRETS: Partial<Record<ServiceName, string>> = {
+  "web-frontend": SECRETS.web,
+  "jira-poller": SECRETS.jira,
+};
+
 /** Variables copied from the environment into each Secret (when set). */
 export const WEB_SECRET_KEYS = [
   "SESSION_SECRET",
@@ -369,11 +375,7 @@ export function planUp(facts: UpFacts): Step[] {
     ...SERVICES.map((service) => ({
       namespace: APP_NAMESPACE,
       workload: `deployment/${service}`,
-      secret: service === "web-frontend"
-        ? SECRETS.web
-        : service === "jira-poller"
-        ? SECRETS.jira
-        : undefined,
+      secret: SERVICE_SECRETS[service],
     })),
     ...(local
       ? [
